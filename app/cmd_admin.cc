@@ -1,0 +1,100 @@
+// status, promote, rollback: thin clients of the splitter's admin API.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "app/commands.h"
+#include "app/sync_http.h"
+
+namespace tandem::app {
+namespace {
+
+using json = nlohmann::json;
+constexpr auto kTimeout = std::chrono::milliseconds(10000);
+
+int NeedToken(const Config& c) {
+  std::cerr << "the admin token is not set: export " << c.splitter.admin_token_env
+            << " (the same value the splitter was started with)\n";
+  return 2;
+}
+
+int Unreachable(const Config& c, const FetchResult& r) {
+  std::cerr << "cannot reach the splitter's admin API at " << AdminUrl(c, "") << ": " << r.ec.message() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int CheckConfig(const std::string& file) {
+  Config c = LoadConfig(file);
+  std::cout << ConfigToJson(c) << "\n";
+  return 0;
+}
+
+int Status(const std::string& file) {
+  Config c = LoadConfig(file);
+  std::string token = AdminToken(c);
+  if (token.empty()) return NeedToken(c);
+  FetchResult st = Fetch(http::Verb::get, AdminUrl(c, "/admin/v1/state"), "", token, kTimeout);
+  if (st.ec) return Unreachable(c, st);
+  if (st.res.result_int() != 200) {
+    std::cerr << "admin API answered " << st.res.result_int() << ": " << st.res.body() << "\n";
+    return 1;
+  }
+  json s = json::parse(st.res.body(), nullptr, false);
+  std::cout << "live:       " << s.value("live", "?") << "\n"
+            << "candidate:  " << s.value("candidate", "?") << "\n"
+            << "mirroring:  " << s.value("mirror_fraction", 0.0) * 100 << "% of requests\n";
+  FetchResult rep = Fetch(http::Verb::get, c.splitter.compare_url + "/v1/report", "", "", kTimeout,
+                          c.pipeline.tls_ca_file);
+  json r = rep.ec ? json() : json::parse(rep.res.body(), nullptr, false);
+  if (rep.ec || !r.is_object()) {
+    std::cout << "verdict:    unknown (compare at " << c.splitter.compare_url << " cannot be reached)\n";
+    return 0;
+  }
+  std::cout << "verdict:    " << r.value("verdict", "?") << "\n";
+  if (r.contains("reasons") && r["reasons"].is_array()) {
+    for (const auto& reason : r["reasons"]) std::cout << "  - " << (reason.is_string() ? reason.get<std::string>() : reason.dump()) << "\n";
+  }
+  return 0;
+}
+
+int Promote(const std::string& file, bool force, const std::string& reason) {
+  Config c = LoadConfig(file);
+  std::string token = AdminToken(c);
+  if (token.empty()) return NeedToken(c);
+  if (force && reason.empty()) {
+    std::cerr << "--force needs --reason TEXT: forced promotions are logged with their reason\n";
+    return 2;
+  }
+  json body = json::object();
+  if (force) body = {{"force", true}, {"reason", reason}};
+  FetchResult r = Fetch(http::Verb::post, AdminUrl(c, "/admin/v1/promote"), body.dump(), token, kTimeout);
+  if (r.ec) return Unreachable(c, r);
+  json j = json::parse(r.res.body(), nullptr, false);
+  if (r.res.result_int() == 200) {
+    std::cout << "promoted: live is now " << j.value("live", "?") << " (candidate " << j.value("candidate", "?") << ")\n";
+    return 0;
+  }
+  std::cerr << "promotion refused (" << r.res.result_int() << "): " << (j.is_object() ? j.value("error", r.res.body()) : r.res.body()) << "\n";
+  if (j.is_object() && j.contains("reasons")) {
+    for (const auto& reason : j["reasons"]) std::cerr << "  - " << (reason.is_string() ? reason.get<std::string>() : reason.dump()) << "\n";
+  }
+  return 1;
+}
+
+int Rollback(const std::string& file) {
+  Config c = LoadConfig(file);
+  std::string token = AdminToken(c);
+  if (token.empty()) return NeedToken(c);
+  FetchResult r = Fetch(http::Verb::post, AdminUrl(c, "/admin/v1/rollback"), "{}", token, kTimeout);
+  if (r.ec) return Unreachable(c, r);
+  if (r.res.result_int() != 200) {
+    std::cerr << "rollback failed (" << r.res.result_int() << "): " << r.res.body() << "\n";
+    return 1;
+  }
+  json j = json::parse(r.res.body(), nullptr, false);
+  std::cout << "rolled back: live is now " << j.value("live", "?") << "\n";
+  return 0;
+}
+
+}  // namespace tandem::app

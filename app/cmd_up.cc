@@ -1,0 +1,117 @@
+// `tandem up`: the local stack as child processes of one supervisor. A child
+// that dies is restarted with exponential backoff; SIGTERM or Ctrl-C stops all.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <vector>
+
+#include "app/commands.h"
+#include "common/config.h"
+#include "common/log.h"
+
+namespace tandem::app {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+struct Child {
+  std::string name;
+  std::vector<std::string> argv;
+  pid_t pid = 0;
+  int failures = 0;
+  Clock::time_point started, restart_at;
+};
+
+pid_t Spawn(const Child& c, const sigset_t& old_mask) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    close_range(3, ~0U, 0);  // the supervisor's descriptors are not the child's
+    std::vector<char*> args;
+    for (const auto& a : c.argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    std::cerr << "cannot start " << c.argv[0] << ": " << strerror(errno) << "\n";
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+int Up(const std::string& file, const std::string& self) {
+  log::Init("up");
+  Config cfg = LoadConfig(file);  // fail fast, before any child starts
+  std::vector<Child> children;
+  // The stages that exist so far; the dispatcher, trace and compare join this list as they land.
+  Child splitter;
+  splitter.name = "splitter";
+  splitter.argv = {self, "splitter", "-c", cfg.file};
+  children.push_back(splitter);
+
+  sigset_t mask, old_mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigprocmask(SIG_BLOCK, &mask, &old_mask);
+
+  for (auto& c : children) {
+    c.pid = Spawn(c, old_mask);
+    c.started = Clock::now();
+    log::Info("started", {{"child", c.name}, {"pid", c.pid}});
+  }
+  bool stopping = false;
+  Clock::time_point stop_deadline;
+  for (;;) {
+    timespec ts{0, 200 * 1000 * 1000};
+    int sig = sigtimedwait(&mask, nullptr, &ts);
+    if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
+      stopping = true;
+      stop_deadline = Clock::now() + std::chrono::seconds(20);
+      log::Info("stopping the stack", {{"signal", sig}});
+      for (auto& c : children) {
+        if (c.pid > 0) kill(c.pid, SIGTERM);
+      }
+    }
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      for (auto& c : children) {
+        if (c.pid != pid) continue;
+        c.pid = 0;
+        if (stopping) break;
+        bool was_healthy = Clock::now() - c.started > std::chrono::seconds(60);
+        c.failures = was_healthy ? 1 : c.failures + 1;
+        auto backoff = std::chrono::milliseconds(std::min(30000, 500 << std::min(c.failures - 1, 6)));
+        c.restart_at = Clock::now() + backoff;
+        log::Warn("child exited; restarting", {{"child", c.name}, {"status", status}, {"backoff_ms", backoff.count()}});
+      }
+    }
+    if (stopping) {
+      bool any = false;
+      for (auto& c : children) any = any || c.pid > 0;
+      if (!any) break;
+      if (Clock::now() > stop_deadline) {
+        for (auto& c : children) {
+          if (c.pid > 0) kill(c.pid, SIGKILL);
+        }
+      }
+      continue;
+    }
+    for (auto& c : children) {
+      if (c.pid == 0 && Clock::now() >= c.restart_at) {
+        c.pid = Spawn(c, old_mask);
+        c.started = Clock::now();
+        log::Info("restarted", {{"child", c.name}, {"pid", c.pid}});
+      }
+    }
+  }
+  log::Info("stack stopped");
+  return 0;
+}
+
+}  // namespace tandem::app

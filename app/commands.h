@@ -1,0 +1,24 @@
+// The `tandem` subcommands other than the services themselves.
+#pragma once
+
+#include <string>
+
+namespace tandem::app {
+
+int CheckConfig(const std::string& file);
+int Status(const std::string& file);
+int Promote(const std::string& file, bool force, const std::string& reason);
+int Rollback(const std::string& file);
+
+struct ReplayOptions {
+  double rate = 100;     // events per second
+  uint64_t count = 1000;
+  std::string input;     // JSONL file; empty: the bundled sample
+  uint32_t concurrency = 64;
+};
+int Replay(const std::string& file, const ReplayOptions& o);
+
+// Runs the local stack as children; `self` is this executable's path.
+int Up(const std::string& file, const std::string& self);
+
+}  // namespace tandem::app

@@ -1,0 +1,107 @@
+// tandem: one binary, a subcommand per service or tool (SPEC section 1).
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "app/commands.h"
+#include "common/config.h"
+#include "splitter/splitter_service.h"
+
+namespace {
+
+std::string SelfPath(const char* argv0) {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(argv0) : p.string();
+}
+
+int NotYet(const std::string& what, int issue) {
+  std::cerr << "tandem " << what << " is not built yet (issue " << issue << ")\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Tandem: a blue/green release harness for a product-analytics event pipeline"};
+  app.require_subcommand(1);
+  std::string config;
+  std::string color;
+
+  auto* splitter = app.add_subcommand("splitter", "the front door: mirrors every event to blue and green");
+  splitter->add_option("-c,--config", config, "config file")->required();
+
+  auto* dispatcher = app.add_subcommand("dispatcher", "a pipeline's first stage");
+  dispatcher->add_option("-c,--config", config)->required();
+  dispatcher->add_option("--color", color)->required()->check(CLI::IsMember({"blue", "green"}));
+
+  auto* trace = app.add_subcommand("trace", "a pipeline's second stage");
+  trace->add_option("-c,--config", config)->required();
+  trace->add_option("--color", color)->required()->check(CLI::IsMember({"blue", "green"}));
+
+  auto* compare = app.add_subcommand("compare", "the comparator service");
+  compare->add_option("-c,--config", config)->required();
+  bool once = false;
+  compare->add_flag("--once", once, "print one report and exit");
+
+  auto* up = app.add_subcommand("up", "the whole local stack under one supervisor");
+  up->add_option("-c,--config", config)->required();
+
+  auto* status = app.add_subcommand("status", "live/candidate colors and the current verdict");
+  status->add_option("-c,--config", config)->required();
+
+  bool force = false;
+  std::string reason;
+  auto* promote = app.add_subcommand("promote", "swap live and candidate, guarded by the verdict");
+  promote->add_option("-c,--config", config)->required();
+  promote->add_flag("--force", force, "skip the verdict (needs --reason)");
+  promote->add_option("--reason", reason, "why, for the log");
+
+  auto* rollback = app.add_subcommand("rollback", "swap back to the previous live color");
+  rollback->add_option("-c,--config", config)->required();
+
+  tandem::app::ReplayOptions ro;
+  auto* replay = app.add_subcommand("replay", "send events to the splitter at a set rate");
+  replay->add_option("-c,--config", config)->required();
+  replay->add_option("--rate", ro.rate, "events per second")->check(CLI::PositiveNumber);
+  replay->add_option("--count", ro.count, "events to send")->check(CLI::PositiveNumber);
+  replay->add_option("input", ro.input, "JSONL file, one event per line (default: the bundled sample)");
+
+  auto* backfill = app.add_subcommand("backfill", "re-deliver events from a dataset to vendors");
+  backfill->allow_extras();
+  auto* bigquery = app.add_subcommand("bigquery", "BigQuery administration");
+  bigquery->allow_extras();
+
+  std::string check_file;
+  auto* check = app.add_subcommand("check-config", "validate a config and print what it resolved to");
+  check->add_option("file", check_file)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*check) return tandem::app::CheckConfig(check_file);
+    if (*splitter) return tandem::splitter::RunSplitter(config);
+    if (*up) return tandem::app::Up(config, SelfPath(argv[0]));
+    if (*status) return tandem::app::Status(config);
+    if (*promote) return tandem::app::Promote(config, force, reason);
+    if (*rollback) return tandem::app::Rollback(config);
+    if (*replay) return tandem::app::Replay(config, ro);
+    if (*dispatcher) return NotYet("dispatcher", 3);
+    if (*trace) return NotYet("trace", 4);
+    if (*compare) return NotYet("compare", 5);
+    if (*backfill) return NotYet("backfill", 4);
+    if (*bigquery) return NotYet("bigquery", 3);
+  } catch (const tandem::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "tandem: " << e.what() << "\n";
+    return 2;
+  }
+  return 2;
+}

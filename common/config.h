@@ -1,0 +1,145 @@
+// Typed configuration for every Tandem service (SPEC section 2). Parsed once at
+// startup; unknown keys and bad values are rejected with FILE:LINE:COLUMN.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+enum class Color { kBlue, kGreen };
+const char* ColorName(Color c);
+std::optional<Color> ParseColor(const std::string& s);
+inline Color Other(Color c) { return c == Color::kBlue ? Color::kGreen : Color::kBlue; }
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string ToString() const { return host + ":" + std::to_string(port); }
+};
+
+// Thrown by config loading; what() is already "FILE:LINE:COLUMN: message".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SplitterConfig {
+  HostPort listen;
+  HostPort admin_listen;
+  std::string admin_token_env = "TANDEM_ADMIN_TOKEN";
+  std::string state_file = "var/splitter-state.json";
+  Color initial_live = Color::kGreen;
+  double mirror_fraction = 1.0;
+  uint64_t max_body_bytes = 65536;
+  uint32_t upstream_timeout_ms = 2000;
+  uint32_t max_inflight_per_color = 8192;
+  std::vector<std::string> cors_origins;
+  std::string compare_url = "http://127.0.0.1:8090";
+  // Not in SPEC's sample, ours: how long a client may take to send headers and body.
+  uint32_t header_timeout_ms = 10000;
+  // Idle keep-alive connections from clients are closed after this long.
+  uint32_t idle_timeout_ms = 60000;
+  // SIGTERM waits at most this long for in-flight requests.
+  uint32_t drain_timeout_ms = 10000;
+  // Ingest worker threads; 0 means one per core.
+  uint32_t threads = 0;
+};
+
+struct DatasetConfig {
+  std::string kind = "sqlite";  // sqlite | bigquery
+  std::string path;             // sqlite; may contain {color}
+  std::string project;          // bigquery
+  std::string dataset;          // bigquery; may contain {color}
+  std::string credentials_file;
+  std::string endpoint = "https://bigquery.googleapis.com";
+  std::string token_uri = "https://oauth2.googleapis.com/token";
+  std::string location;
+};
+
+struct ColorConfig {
+  HostPort dispatcher_listen;
+  HostPort trace_listen;
+  DatasetConfig dataset;
+  std::string binary;
+};
+
+struct TrackerSettings {
+  std::string endpoint;
+  std::string path;
+  std::string measurement_id;
+  std::string api_secret_env;
+  std::string api_key_env;
+  std::string app_id;
+};
+
+struct TrackerConfig {
+  std::string name;
+  std::string kind;  // ga4 | amplitude | heap | webhook | capture
+  TrackerSettings live;
+  // What the candidate role does: "validate" (the vendor's validation endpoint),
+  // "staging" (the `candidate` settings), or "skip". Default per kind.
+  std::string candidate_mode;
+  TrackerSettings candidate;
+  uint32_t timeout_ms = 5000;
+  uint32_t max_attempts = 5;
+};
+
+struct ScrubConfig {
+  bool emails = true;
+  bool card_numbers = true;
+  bool ip_addresses = true;
+  bool tokens = true;
+  bool url_secrets = true;
+  std::vector<std::string> url_secret_params = {"token", "access_token", "api_key", "apikey",
+                                                "key", "secret", "password", "auth", "sig",
+                                                "signature", "code", "session"};
+  uint32_t max_value_length = 512;
+};
+
+struct PipelineConfig {
+  std::map<std::string, std::vector<std::string>> allowlist_events;
+  std::vector<std::string> allowlist_any_event;
+  ScrubConfig scrub;
+  std::vector<TrackerConfig> trackers;
+  std::string sentry_dsn_env = "SENTRY_DSN";
+  std::string tls_ca_file;
+};
+
+struct CompareConfig {
+  HostPort listen{"127.0.0.1", 8090};
+  uint32_t window_seconds = 60;
+  uint32_t settle_seconds = 15;
+  double max_drift_ratio = 0.001;
+  uint32_t min_events_per_window = 100;
+  uint32_t windows_required = 3;
+};
+
+struct Config {
+  std::string file;    // absolute path of the file it came from
+  std::string folder;  // relative paths were resolved against this
+  SplitterConfig splitter;
+  ColorConfig blue;
+  ColorConfig green;
+  PipelineConfig pipeline;
+  CompareConfig compare;
+
+  const ColorConfig& color(Color c) const { return c == Color::kBlue ? blue : green; }
+};
+
+// Loads and validates FILE. Throws ConfigError.
+Config LoadConfig(const std::string& file);
+// Same, from text (file is used for messages and relative paths).
+Config ParseConfig(const std::string& yaml_text, const std::string& file);
+
+// Replaces every "{color}" in a path or name.
+std::string ForColor(const std::string& templ, Color c);
+
+// The resolved configuration as JSON text, for `tandem check-config`.
+std::string ConfigToJson(const Config& c);
+
+}  // namespace tandem

@@ -1,0 +1,246 @@
+#include "common/http_client.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <optional>
+
+namespace tandem::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+bool ParseUrl(const std::string& url, Upstream& out, std::string& target) {
+  std::string rest;
+  if (url.rfind("http://", 0) == 0) {
+    out.tls = false;
+    out.port = 80;
+    rest = url.substr(7);
+  } else if (url.rfind("https://", 0) == 0) {
+    out.tls = true;
+    out.port = 443;
+    rest = url.substr(8);
+  } else {
+    return false;
+  }
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  target = slash == std::string::npos ? "/" : rest.substr(slash);
+  std::string port;
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string::npos) return false;
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return false;
+      port = authority.substr(close + 2);
+    }
+    authority = authority.substr(1, close - 1);
+  } else if (size_t colon = authority.rfind(':'); colon != std::string::npos) {
+    port = authority.substr(colon + 1);
+    authority = authority.substr(0, colon);
+    if (port.empty()) return false;
+  }
+  if (!port.empty()) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535) {
+      return false;
+    }
+    out.port = static_cast<uint16_t>(std::stoul(port));
+  }
+  if (authority.empty()) return false;
+  out.host = authority;
+  return true;
+}
+
+class Connection {
+ public:
+  // got_bytes: whether any part of a response arrived (then a retry is unsafe).
+  using Done = std::function<void(error_code, Response&&, bool got_bytes)>;
+  virtual ~Connection() = default;
+  virtual void Connect(const tcp::resolver::results_type& eps, Clock::time_point deadline,
+                       std::function<void(error_code)> done) = 0;
+  virtual void Exchange(Request& req, Clock::time_point deadline, Done done) = 0;
+
+  bool reusable = true;
+  Clock::time_point idle_since;
+};
+
+namespace {
+
+constexpr uint64_t kResponseBodyLimit = 64ull << 20;
+// Idle connections older than this are not reused: servers close idle keep-alive
+// connections (nginx after 75 s, Google after a few minutes), and a reused dead
+// connection costs a retry.
+constexpr auto kMaxIdle = std::chrono::seconds(30);
+
+template <class Stream>
+class ConnectionT final : public Connection {
+ public:
+  template <class... Args>
+  explicit ConnectionT(std::string host, Args&&... args) : host_(std::move(host)), stream_(std::forward<Args>(args)...) {}
+
+  void Connect(const tcp::resolver::results_type& eps, Clock::time_point deadline,
+               std::function<void(error_code)> done) override {
+    auto& tcp_layer = beast::get_lowest_layer(stream_);
+    tcp_layer.expires_at(deadline);
+    tcp_layer.async_connect(eps, [this, deadline, done = std::move(done)](error_code ec, const tcp::endpoint&) {
+      if (ec) return done(ec);
+      error_code ignored;
+      beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ignored);
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        done(ec);
+      } else {
+        if (!SSL_set_tlsext_host_name(stream_.native_handle(), host_.c_str())) {
+          return done(error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()));
+        }
+        stream_.set_verify_mode(asio::ssl::verify_peer);
+        stream_.set_verify_callback(asio::ssl::host_name_verification(host_));
+        beast::get_lowest_layer(stream_).expires_at(deadline);
+        stream_.async_handshake(asio::ssl::stream_base::client, [done](error_code ec) { done(ec); });
+      }
+    });
+  }
+
+  void Exchange(Request& req, Clock::time_point deadline, Done done) override {
+    beast::get_lowest_layer(stream_).expires_at(deadline);
+    bhttp::async_write(stream_, req, [this, done = std::move(done)](error_code ec, size_t) mutable {
+      if (ec) return done(ec, Response{}, false);
+      parser_.emplace();
+      parser_->body_limit(kResponseBodyLimit);
+      bhttp::async_read(stream_, buffer_, *parser_, [this, done = std::move(done)](error_code ec, size_t n) {
+        bool got = n > 0 || parser_->got_some();
+        if (ec) {
+          reusable = false;
+          return done(ec, Response{}, got);
+        }
+        Response res = parser_->release();
+        reusable = res.keep_alive();
+        done(ec, std::move(res), true);
+      });
+    });
+  }
+
+ private:
+  std::string host_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+};
+
+bool IsStaleConnectionError(const error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::connection_aborted || ec == bhttp::error::partial_message;
+}
+
+}  // namespace
+
+struct ClientPool::Op {
+  Request req;
+  Clock::time_point deadline;
+  Callback cb;
+  bool retried = false;
+  std::unique_ptr<Connection> conn;
+};
+
+std::shared_ptr<ClientPool> ClientPool::Create(asio::io_context& io, Upstream upstream, size_t max_idle) {
+  return std::shared_ptr<ClientPool>(new ClientPool(io, std::move(upstream), max_idle));
+}
+
+ClientPool::ClientPool(asio::io_context& io, Upstream upstream, size_t max_idle)
+    : io_(io), upstream_(std::move(upstream)), max_idle_(max_idle) {
+  bool default_port = upstream_.port == (upstream_.tls ? 443 : 80);
+  host_header_ = upstream_.host.find(':') != std::string::npos ? "[" + upstream_.host + "]" : upstream_.host;
+  if (!default_port) host_header_ += ":" + std::to_string(upstream_.port);
+}
+
+ClientPool::~ClientPool() = default;
+
+void ClientPool::Release(std::unique_ptr<Connection> c) {
+  if (!c->reusable || idle_.size() >= max_idle_) return;
+  c->idle_since = Clock::now();
+  idle_.push_back(std::move(c));
+}
+
+void ClientPool::Send(Request req, std::chrono::milliseconds timeout, Callback cb) {
+  auto op = std::make_shared<Op>();
+  op->req = std::move(req);
+  op->req.version(11);
+  op->req.set(Field::host, host_header_);
+  op->req.keep_alive(true);
+  op->req.prepare_payload();
+  op->deadline = Clock::now() + timeout;
+  op->cb = std::move(cb);
+  Attempt(std::move(op));
+}
+
+void ClientPool::Attempt(std::shared_ptr<Op> op) {
+  auto self = shared_from_this();
+  auto exchange = [self](std::shared_ptr<Op> op, bool reused) {
+    Connection* c = op->conn.get();
+    c->Exchange(op->req, op->deadline, [self, op, reused](error_code ec, Response&& res, bool got_bytes) {
+      if (ec && reused && !got_bytes && !op->retried && IsStaleConnectionError(ec) &&
+          Clock::now() < op->deadline) {
+        op->retried = true;  // the server closed an idle connection under us
+        op->conn.reset();
+        return self->Attempt(op);
+      }
+      if (!ec) self->Release(std::move(op->conn));
+      op->conn.reset();
+      auto cb = std::move(op->cb);
+      cb(ec, std::move(res));
+    });
+  };
+
+  if (!op->retried) {
+    auto now = Clock::now();
+    while (!idle_.empty()) {
+      std::unique_ptr<Connection> c = std::move(idle_.back());
+      idle_.pop_back();
+      if (now - c->idle_since > kMaxIdle) continue;
+      op->conn = std::move(c);
+      return exchange(std::move(op), true);
+    }
+  }
+
+  if (upstream_.tls) {
+    op->conn = std::make_unique<ConnectionT<beast::ssl_stream<beast::tcp_stream>>>(upstream_.host, io_, *upstream_.ssl);
+  } else {
+    op->conn = std::make_unique<ConnectionT<beast::tcp_stream>>(upstream_.host, io_);
+  }
+  auto connect = [self, op, exchange](const tcp::resolver::results_type& eps) {
+    op->conn->Connect(eps, op->deadline, [self, op, exchange](error_code ec) {
+      if (ec) {
+        op->conn.reset();
+        auto cb = std::move(op->cb);
+        return cb(ec, Response{});
+      }
+      exchange(op, false);
+    });
+  };
+  error_code ec;
+  auto addr = asio::ip::make_address(upstream_.host, ec);
+  if (!ec) {
+    tcp::endpoint ep(addr, upstream_.port);
+    return connect(tcp::resolver::results_type::create(ep, upstream_.host, std::to_string(upstream_.port)));
+  }
+  auto resolver = std::make_shared<tcp::resolver>(io_);
+  resolver->async_resolve(upstream_.host, std::to_string(upstream_.port),
+                          [self, op, resolver, connect](error_code ec, tcp::resolver::results_type eps) {
+                            if (ec) {
+                              op->conn.reset();
+                              auto cb = std::move(op->cb);
+                              return cb(ec, Response{});
+                            }
+                            connect(eps);
+                          });
+}
+
+}  // namespace tandem::http

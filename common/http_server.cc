@@ -1,0 +1,270 @@
+#include "common/http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <optional>
+#include <unordered_set>
+
+#include "common/log.h"
+
+namespace tandem::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+class Session;
+// The sessions of one worker thread; touched only on that thread.
+struct SessionSet {
+  std::unordered_set<Session*> sessions;
+};
+}  // namespace
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  Impl(IoWorkers& w, ServerOptions o, Handler& h)
+      : workers(w), opts(std::move(o)), handler(h), acceptor(w.context(0)) {}
+
+  void Accept();
+  void Count(ProtocolError e) {
+    if (opts.on_protocol_error) opts.on_protocol_error(e);
+  }
+
+  IoWorkers& workers;
+  ServerOptions opts;
+  Handler& handler;
+  tcp::acceptor acceptor;
+  std::vector<std::shared_ptr<SessionSet>> sets;
+  std::atomic<size_t> open{0};
+  std::atomic<bool> draining{false};
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<Server::Impl> server, tcp::socket socket, size_t worker)
+      : server_(std::move(server)),
+        stream_(std::move(socket)),
+        idle_timer_(stream_.get_executor()),
+        worker_(worker),
+        set_(server_->sets[worker]) {}
+
+  ~Session() { Forget(); }
+
+  void Start() {
+    set_->sessions.insert(this);
+    error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ip_ = ep.address().to_string();
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    WaitForRequest();
+  }
+
+  // Called on this session's thread when the server drains.
+  void Drain() {
+    close_after_ = true;
+    if (!busy_) {
+      error_code ec;
+      stream_.socket().cancel(ec);
+    }
+  }
+
+ private:
+  const ServerOptions& opts() const { return server_->opts; }
+
+  void WaitForRequest() {
+    if (server_->draining.load(std::memory_order_relaxed)) close_after_ = true;
+    if (close_after_) return Close();
+    busy_ = false;
+    if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
+    // Idle keep-alive wait, bounded by idle_timeout; the request itself is then
+    // bounded by header_timeout from its first byte (slowloris protection).
+    idle_timer_.expires_after(opts().idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) {
+        error_code ignored;
+        self->stream_.socket().cancel(ignored);
+      }
+    });
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      self->idle_timer_.cancel();
+      if (ec || self->close_after_) return self->Close();
+      self->ReadHeader();
+    });
+  }
+
+  void ReadHeader() {
+    busy_ = true;
+    parser_.emplace();
+    parser_->body_limit(opts().body_limit);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(opts().header_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(error_code ec) {
+    if (ec) return OnReadError(ec);
+    const auto& h = parser_->get();
+    auto expect = h.find(Field::expect);
+    if (expect != h.end() && beast::iequals(expect->value(), "100-continue")) {
+      continue_.emplace(Status::continue_, 11);
+      bhttp::async_write(stream_, *continue_, [self = shared_from_this()](error_code ec, size_t) {
+        if (ec) return self->Close();
+        self->ReadBody();
+      });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnReadError(error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted) return Close();
+    if (ec == beast::error::timeout) {
+      server_->Count(ProtocolError::kTimeout);
+      return Close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      server_->Count(ProtocolError::kBodyTooLarge);
+      close_after_ = true;
+      return Write(JsonError(Status::payload_too_large, "body exceeds the size limit"));
+    }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+        ec != bhttp::error::partial_message) {
+      server_->Count(ProtocolError::kMalformed);
+      close_after_ = true;
+      return Write(JsonError(Status::bad_request, "malformed request"));
+    }
+    Close();  // connection reset, partial message: nobody to answer
+  }
+
+  void OnRead(error_code ec) {
+    if (ec) return OnReadError(ec);
+    stream_.expires_never();
+    Request req = parser_->release();
+    if (!req.keep_alive()) close_after_ = true;
+    RequestInfo info{worker_, peer_ip_};
+    auto self = shared_from_this();
+    server_->handler.Handle(std::move(req), info, [self](Response&& res) { self->Write(std::move(res)); });
+  }
+
+  void Write(Response&& res) {
+    if (server_->draining.load(std::memory_order_relaxed)) close_after_ = true;
+    res_ = std::move(res);
+    res_.version(11);
+    res_.keep_alive(!close_after_);
+    res_.prepare_payload();
+    stream_.expires_after(opts().write_timeout);
+    bhttp::async_write(stream_, res_, [self = shared_from_this()](error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->WaitForRequest();
+    });
+  }
+
+  void Close() {
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+    Forget();
+  }
+
+  void Forget() {
+    if (forgotten_) return;
+    forgotten_ = true;
+    set_->sessions.erase(this);
+    server_->open.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  std::shared_ptr<Server::Impl> server_;
+  beast::tcp_stream stream_;
+  asio::steady_timer idle_timer_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::empty_body>> continue_;
+  Response res_;
+  size_t worker_;
+  std::shared_ptr<SessionSet> set_;
+  std::string peer_ip_;
+  bool busy_ = false;
+  bool close_after_ = false;
+  bool forgotten_ = false;
+};
+
+}  // namespace
+
+void Server::Impl::Accept() {
+  size_t idx = workers.Next();
+  acceptor.async_accept(workers.context(idx), [self = shared_from_this(), idx](error_code ec, tcp::socket s) {
+    if (self->draining.load()) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      log::Warn("accept failed", {{"error", ec.message()}});
+      // Out of descriptors and the like: back off briefly instead of spinning.
+      auto timer = std::make_shared<asio::steady_timer>(self->acceptor.get_executor(), std::chrono::milliseconds(50));
+      timer->async_wait([self, timer](error_code) { self->Accept(); });
+      return;
+    }
+    self->open.fetch_add(1, std::memory_order_relaxed);
+    auto session = std::make_shared<Session>(self, std::move(s), idx);
+    asio::post(self->workers.context(idx), [session] { session->Start(); });
+    self->Accept();
+  });
+}
+
+Server::Server(IoWorkers& workers, const HostPort& listen, ServerOptions options, Handler& handler)
+    : impl_(std::make_shared<Impl>(workers, std::move(options), handler)) {
+  for (size_t i = 0; i < workers.size(); ++i) impl_->sets.push_back(std::make_shared<SessionSet>());
+  error_code ec;
+  auto addr = asio::ip::make_address(listen.host, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + listen.ToString() + ": not an IP address");
+  tcp::endpoint ep(addr, listen.port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(ep, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + listen.ToString() + ": " + ec.message());
+  a.listen(asio::socket_base::max_listen_connections);
+}
+
+Server::~Server() = default;
+
+uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::Start() {
+  asio::post(impl_->acceptor.get_executor(), [impl = impl_] { impl->Accept(); });
+}
+
+void Server::BeginDrain() {
+  if (impl_->draining.exchange(true)) return;
+  asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
+    error_code ec;
+    impl->acceptor.close(ec);
+  });
+  for (size_t i = 0; i < impl_->workers.size(); ++i) {
+    asio::post(impl_->workers.context(i), [set = impl_->sets[i]] {
+      std::vector<Session*> all(set->sessions.begin(), set->sessions.end());
+      for (Session* s : all) {
+        if (set->sessions.count(s)) s->Drain();
+      }
+    });
+  }
+}
+
+size_t Server::open_connections() const { return impl_->open.load(); }
+
+}  // namespace tandem::http

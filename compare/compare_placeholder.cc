@@ -1,0 +1,1 @@
+// Home of the comparator; filled by the compare issue.

@@ -1,0 +1,1 @@
+// Home of the pipeline stages; filled by the dispatcher and trace issues.

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tandem builds, tests and benchmarks with; installs
+# only what is missing, so a second run does nothing.
+set -euo pipefail
+packages=(
+  cmake g++ make pkg-config
+  libboost-dev libboost-system-dev libssl-dev
+  libyaml-cpp-dev prometheus-cpp-dev nlohmann-json3-dev
+  libcli11-dev libspdlog-dev libsqlite3-dev
+  libgtest-dev libgmock-dev
+  curl
+)
+[ "${TANDEM_BENCH_DEPS:-0}" = 1 ] && packages+=(wrk nginx-light)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

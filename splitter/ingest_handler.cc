@@ -1,0 +1,247 @@
+#include "splitter/ingest_handler.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
+#include <chrono>
+#include <random>
+
+#include "common/uuid7.h"
+#include "splitter/sparrow_js.h"
+
+namespace tandem::splitter {
+namespace beast = boost::beast;
+using Clock = std::chrono::steady_clock;
+
+IngestSettings IngestSettings::From(const SplitterConfig& c) {
+  IngestSettings s;
+  s.mirror_fraction = c.mirror_fraction;
+  s.upstream_timeout_ms = c.upstream_timeout_ms;
+  s.max_inflight_per_color = c.max_inflight_per_color;
+  s.cors_origins.insert(c.cors_origins.begin(), c.cors_origins.end());
+  return s;
+}
+
+namespace {
+
+int Idx(Color c) { return c == Color::kBlue ? 0 : 1; }
+
+// Headers that describe one hop, not the request (RFC 9110 section 7.6.1), and
+// those the splitter sets itself.
+bool DropOnForward(const http::Request::value_type& f) {
+  switch (f.name()) {
+    case http::Field::connection:
+    case http::Field::keep_alive:
+    case http::Field::proxy_authenticate:
+    case http::Field::proxy_authorization:
+    case http::Field::proxy_connection:
+    case http::Field::te:
+    case http::Field::trailer:
+    case http::Field::transfer_encoding:
+    case http::Field::upgrade:
+    case http::Field::host:
+    case http::Field::content_length:
+    case http::Field::expect:
+      return true;
+    default:
+      break;
+  }
+  std::string_view n = f.name_string();
+  if (beast::iequals(n, "x-forwarded-for")) return true;
+  return n.size() >= 9 && beast::iequals(n.substr(0, 9), "x-tandem-");
+}
+
+// "application/json; charset=utf-8" -> true for the two types Sparrow sends.
+bool AcceptedMediaType(std::string_view ct) {
+  auto semi = ct.find(';');
+  std::string_view type = ct.substr(0, semi);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  return beast::iequals(type, "application/json") || beast::iequals(type, "text/plain");
+}
+
+bool Sample(double fraction) {
+  if (fraction >= 1.0) return true;
+  if (fraction <= 0.0) return false;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < fraction;
+}
+
+Outcome OutcomeOf(const boost::system::error_code& ec, const http::Response& res) {
+  if (ec == beast::error::timeout) return Outcome::kTimeout;
+  if (ec || res.result_int() >= 500) return Outcome::kError;
+  return Outcome::kOk;
+}
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+}  // namespace
+
+IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState& state, SplitterMetrics& metrics)
+    : workers_(workers), state_(state), metrics_(metrics), per_worker_(workers.size()) {
+  auto settings = std::make_shared<const IngestSettings>(IngestSettings::From(config.splitter));
+  for (size_t i = 0; i < workers.size(); ++i) {
+    per_worker_[i].settings = settings;
+    for (Color c : {Color::kBlue, Color::kGreen}) {
+      const HostPort& hp = config.color(c).dispatcher_listen;
+      per_worker_[i].pools[Idx(c)] = http::ClientPool::Create(workers.context(i), http::Upstream{hp.host, hp.port});
+    }
+  }
+}
+
+void IngestHandler::Reload(const IngestSettings& s) {
+  auto settings = std::make_shared<const IngestSettings>(s);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    boost::asio::post(workers_.context(i), [this, i, settings] { per_worker_[i].settings = settings; });
+  }
+}
+
+size_t IngestHandler::inflight() const {
+  int64_t n = 0;
+  for (int i = 0; i < 2; ++i) n += candidate_inflight_[i].load() + live_inflight_[i].load();
+  return static_cast<size_t>(n);
+}
+
+size_t IngestHandler::inflight(Color c, bool candidate) const {
+  return static_cast<size_t>((candidate ? candidate_inflight_ : live_inflight_)[Idx(c)].load());
+}
+
+void IngestHandler::AddCors(http::Response& res, const std::string& origin) const {
+  if (origin.empty()) return;
+  res.set(http::Field::access_control_allow_origin, origin);
+  res.set(http::Field::vary, "Origin");
+}
+
+void IngestHandler::Finish(http::Respond& respond, http::Response&& res, const std::string& origin) {
+  AddCors(res, origin);
+  metrics_.Response(res.result_int());
+  respond(std::move(res));
+}
+
+void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info, http::Respond respond) {
+  Worker& w = per_worker_[info.worker];
+  std::string_view target = req.target();
+  std::string_view path = target.substr(0, target.find('?'));
+
+  // An origin that is not allowed gets no CORS headers, so browsers refuse the answer.
+  std::string origin;
+  if (auto it = req.find(http::Field::origin); it != req.end()) {
+    std::string o(it->value());
+    if (w.settings->cors_origins.count(o) || w.settings->cors_origins.count("*")) origin = std::move(o);
+  }
+
+  if (path == "/sdk/sparrow.js") {
+    if (req.method() != http::Verb::get && req.method() != http::Verb::head) {
+      metrics_.Rejected(Rejection::kMethodNotAllowed);
+      auto res = http::JsonError(http::Status::method_not_allowed, "use GET");
+      res.set(http::Field::allow, "GET, HEAD");
+      return Finish(respond, std::move(res), "");
+    }
+    auto res = http::MakeResponse(http::Status::ok, std::string(SparrowJs()), "application/javascript; charset=utf-8");
+    res.set(http::Field::cache_control, "public, max-age=300");
+    res.set(http::Field::access_control_allow_origin, "*");
+    return Finish(respond, std::move(res), "");
+  }
+  if (path != "/v1/events") {
+    metrics_.Rejected(Rejection::kNotFound);
+    return Finish(respond, http::JsonError(http::Status::not_found, "no such endpoint; events go to POST /v1/events"), origin);
+  }
+  if (req.method() == http::Verb::options) {
+    if (origin.empty()) {
+      metrics_.Rejected(Rejection::kCorsForbidden);
+      return Finish(respond, http::JsonError(http::Status::forbidden, "origin not allowed"), "");
+    }
+    http::Response res{http::Status::no_content, 11};
+    res.set(http::Field::access_control_allow_methods, "POST, OPTIONS");
+    res.set(http::Field::access_control_allow_headers, "Content-Type");
+    res.set(http::Field::access_control_max_age, "86400");
+    return Finish(respond, std::move(res), origin);
+  }
+  if (req.method() != http::Verb::post) {
+    metrics_.Rejected(Rejection::kMethodNotAllowed);
+    auto res = http::JsonError(http::Status::method_not_allowed, "use POST");
+    res.set(http::Field::allow, "POST, OPTIONS");
+    return Finish(respond, std::move(res), origin);
+  }
+  auto ct = req.find(http::Field::content_type);
+  if (ct == req.end() || !AcceptedMediaType(ct->value())) {
+    metrics_.Rejected(Rejection::kUnsupportedMediaType);
+    return Finish(respond, http::JsonError(http::Status::unsupported_media_type,
+                                           "Content-Type must be application/json or text/plain"), origin);
+  }
+  if (req.body().empty()) {
+    metrics_.Rejected(Rejection::kEmptyBody);
+    return Finish(respond, http::JsonError(http::Status::bad_request, "empty body"), origin);
+  }
+
+  // Stamp: one id and timestamp, the same for both colors.
+  Uuid7 id = NewUuid7();
+  http::Request up{http::Verb::post, "/v1/events", 11};
+  for (const auto& f : req) {
+    if (!DropOnForward(f)) up.insert(f.name_string(), f.value());
+  }
+  std::string xff;
+  if (auto it = req.find("X-Forwarded-For"); it != req.end()) xff = std::string(it->value()) + ", ";
+  xff += info.peer_ip;
+  up.set("X-Forwarded-For", xff);
+  up.set("X-Tandem-Id", id.text);
+  up.set("X-Tandem-Received-At", std::to_string(id.unix_ms));
+  up.body() = std::move(req.body());
+
+  Color live = state_.live();
+  const bool mirror = Sample(w.settings->mirror_fraction);
+  http::Request candidate_copy;
+  if (mirror) {
+    candidate_copy = up;
+    candidate_copy.set("X-Tandem-Role", "candidate");
+  }
+  up.set("X-Tandem-Role", "live");
+  // The live copy goes first: initiating it writes to the socket at once.
+  Forward(w, std::move(up), live, std::move(respond), origin);
+  if (mirror) Mirror(w, candidate_copy, Other(live));
+}
+
+void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Respond respond,
+                            const std::string& origin) {
+  live_inflight_[Idx(live)].fetch_add(1, std::memory_order_relaxed);
+  auto start = Clock::now();
+  auto timeout = std::chrono::milliseconds(w.settings->upstream_timeout_ms);
+  w.pools[Idx(live)]->Send(
+      std::move(up), timeout,
+      [this, live, start, origin, respond = std::move(respond)](boost::system::error_code ec,
+                                                                 http::Response&& res) mutable {
+        live_inflight_[Idx(live)].fetch_sub(1, std::memory_order_relaxed);
+        metrics_.Latency(live, Role::kLive, Seconds(start));
+        metrics_.Forwarded(live, Role::kLive, OutcomeOf(ec, res));
+        if (ec == beast::error::timeout) {
+          return Finish(respond, http::JsonError(http::Status::gateway_timeout, "the live pipeline did not answer in time"), origin);
+        }
+        if (ec) {
+          return Finish(respond, http::JsonError(http::Status::bad_gateway, "the live pipeline is unreachable"), origin);
+        }
+        http::Response out{res.result(), 11};
+        if (auto it = res.find(http::Field::content_type); it != res.end()) out.set(http::Field::content_type, it->value());
+        out.body() = std::move(res.body());
+        Finish(respond, std::move(out), origin);
+      });
+}
+
+void IngestHandler::Mirror(Worker& w, const http::Request& up, Color candidate) {
+  auto& inflight = candidate_inflight_[Idx(candidate)];
+  if (inflight.fetch_add(1, std::memory_order_relaxed) >= static_cast<int64_t>(w.settings->max_inflight_per_color)) {
+    inflight.fetch_sub(1, std::memory_order_relaxed);
+    metrics_.Forwarded(candidate, Role::kCandidate, Outcome::kShed);
+    return;
+  }
+  auto start = Clock::now();
+  w.pools[Idx(candidate)]->Send(up, std::chrono::milliseconds(w.settings->upstream_timeout_ms),
+                                [this, candidate, start](boost::system::error_code ec, http::Response&& res) {
+                                  candidate_inflight_[Idx(candidate)].fetch_sub(1, std::memory_order_relaxed);
+                                  metrics_.Latency(candidate, Role::kCandidate, Seconds(start));
+                                  metrics_.Forwarded(candidate, Role::kCandidate, OutcomeOf(ec, res));
+                                });
+}
+
+}  // namespace tandem::splitter

@@ -1,0 +1,61 @@
+// POST /v1/events: stamp the request, send it to the live dispatcher and answer
+// with its reply; send a fire-and-forget copy to the candidate (Envoy's shadow
+// writer: the candidate never delays or fails the live path).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/http_client.h"
+#include "common/http_server.h"
+#include "common/io_workers.h"
+#include "splitter/live_state.h"
+#include "splitter/splitter_metrics.h"
+
+namespace tandem::splitter {
+
+// What SIGHUP may change without a restart.
+struct IngestSettings {
+  double mirror_fraction = 1.0;
+  uint32_t upstream_timeout_ms = 2000;
+  uint32_t max_inflight_per_color = 8192;
+  std::set<std::string> cors_origins;
+  static IngestSettings From(const SplitterConfig& c);
+};
+
+class IngestHandler : public http::Handler {
+ public:
+  IngestHandler(IoWorkers& workers, const Config& config, LiveState& state, SplitterMetrics& metrics);
+
+  void Handle(http::Request&& req, const http::RequestInfo& info, http::Respond respond) override;
+
+  // Applies new settings on every worker thread (SIGHUP).
+  void Reload(const IngestSettings& s);
+  // Requests sent to dispatchers and not yet answered, both roles.
+  size_t inflight() const;
+  size_t inflight(Color c, bool candidate) const;
+
+ private:
+  struct Worker {
+    std::shared_ptr<const IngestSettings> settings;
+    std::shared_ptr<http::ClientPool> pools[2];  // indexed by Color
+  };
+  void Forward(Worker& w, http::Request&& up, Color live, http::Respond respond, const std::string& origin);
+  void Mirror(Worker& w, const http::Request& up, Color candidate);
+  void Finish(http::Respond& respond, http::Response&& res, const std::string& origin);
+  void AddCors(http::Response& res, const std::string& origin) const;
+
+  IoWorkers& workers_;
+  LiveState& state_;
+  SplitterMetrics& metrics_;
+  std::vector<Worker> per_worker_;
+  // Candidate copies in flight per color, across all workers: the shedding bound.
+  std::atomic<int64_t> candidate_inflight_[2] = {0, 0};
+  std::atomic<int64_t> live_inflight_[2] = {0, 0};
+};
+
+}  // namespace tandem::splitter

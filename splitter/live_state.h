@@ -1,0 +1,39 @@
+// Which color is live, persisted so that it survives restarts. Readers take one
+// atomic load per request, so no request ever sees half of a swap.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <system_error>
+
+#include "common/config.h"
+
+namespace tandem::splitter {
+
+struct LiveSnapshot {
+  Color live;
+  int64_t changed_at_ms;
+};
+
+class LiveState {
+ public:
+  // Reads `state_file`, or starts from `initial_live` when it does not exist.
+  // Throws on a file that exists but cannot be understood (startup code).
+  LiveState(std::string state_file, Color initial_live);
+
+  Color live() const { return static_cast<Color>(live_.load(std::memory_order_acquire)); }
+  LiveSnapshot Snapshot() const;
+
+  // Makes `new_live` live: persisted first (write, fsync, rename), then visible.
+  std::error_code SetLive(Color new_live, LiveSnapshot& result);
+
+ private:
+  std::string file_;
+  std::atomic<int> live_;
+  std::atomic<int64_t> changed_at_ms_;
+  mutable std::mutex write_mu_;
+};
+
+}  // namespace tandem::splitter

@@ -1,0 +1,54 @@
+#include "splitter/splitter_metrics.h"
+
+namespace tandem::splitter {
+
+SplitterMetrics::SplitterMetrics(Metrics& m)
+    : responses_(m.Counter("tandem_splitter_responses_total", "Ingest responses sent to clients, by status code")),
+      admin_(m.Counter("tandem_splitter_admin_requests_total", "Admin API requests, by endpoint and status")),
+      swaps_(m.Counter("tandem_splitter_swaps_total", "Live/candidate swaps, by kind")) {
+  auto& fwd = m.Counter("tandem_splitter_forwarded_total",
+                        "Copies of client requests sent to a color's dispatcher, by outcome");
+  auto& lat = m.Histogram("tandem_splitter_upstream_latency_seconds",
+                          "Time from forwarding a request to the dispatcher's answer");
+  auto& infl = m.Gauge("tandem_splitter_inflight", "Requests waiting for a dispatcher's answer");
+  const char* colors[] = {"blue", "green"};
+  const char* roles[] = {"live", "candidate"};
+  const char* outcomes[] = {"ok", "error", "timeout", "shed"};
+  for (int c = 0; c < 2; ++c) {
+    for (int r = 0; r < 2; ++r) {
+      for (int o = 0; o < 4; ++o) {
+        forwarded_[c][r][o] = &fwd.Add({{"color", colors[c]}, {"role", roles[r]}, {"outcome", outcomes[o]}});
+      }
+      latency_[c][r] = &lat.Add({{"color", colors[c]}, {"role", roles[r]}}, Metrics::LatencyBuckets());
+      inflight_[c][r] = &infl.Add({{"color", colors[c]}, {"role", roles[r]}});
+    }
+  }
+  auto& rej = m.Counter("tandem_splitter_rejected_total", "Client requests refused before forwarding, by reason");
+  const char* reasons[] = {"body_too_large", "empty_body", "unsupported_media_type", "not_found",
+                           "method_not_allowed", "malformed", "header_timeout", "cors_forbidden"};
+  for (int i = 0; i < static_cast<int>(Rejection::kCount); ++i) rejected_[i] = &rej.Add({{"reason", reasons[i]}});
+  auto& live = m.Gauge("tandem_splitter_live", "1 for the color that is live");
+  for (int c = 0; c < 2; ++c) live_[c] = &live.Add({{"color", colors[c]}});
+}
+
+void SplitterMetrics::Response(unsigned status) {
+  if (status >= by_status_.size()) status = 0;
+  prometheus::Counter* c = by_status_[status].load(std::memory_order_acquire);
+  if (!c) {
+    // Family::Add is idempotent and locked; only the first response of a code gets here.
+    c = &responses_.Add({{"code", std::to_string(status)}});
+    by_status_[status].store(c, std::memory_order_release);
+  }
+  c->Increment();
+}
+
+void SplitterMetrics::SetLive(Color live) {
+  live_[Index(live)]->Set(1);
+  live_[Index(Other(live))]->Set(0);
+}
+
+void SplitterMetrics::Admin(const char* endpoint, unsigned status) {
+  admin_.Add({{"endpoint", endpoint}, {"code", std::to_string(status)}}).Increment();
+}
+
+}  // namespace tandem::splitter

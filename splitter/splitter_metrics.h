@@ -1,0 +1,46 @@
+// The splitter's metrics, created once so the request path only increments.
+#pragma once
+
+#include <array>
+#include <atomic>
+
+#include "common/config.h"
+#include "common/metrics.h"
+
+namespace tandem::splitter {
+
+enum class Role { kLive = 0, kCandidate = 1 };
+enum class Outcome { kOk = 0, kError = 1, kTimeout = 2, kShed = 3 };
+enum class Rejection {
+  kBodyTooLarge, kEmptyBody, kUnsupportedMediaType, kNotFound, kMethodNotAllowed,
+  kMalformed, kHeaderTimeout, kCorsForbidden, kCount
+};
+
+class SplitterMetrics {
+ public:
+  explicit SplitterMetrics(Metrics& m);
+
+  void Forwarded(Color c, Role r, Outcome o) { forwarded_[Index(c)][static_cast<int>(r)][static_cast<int>(o)]->Increment(); }
+  void Latency(Color c, Role r, double seconds) { latency_[Index(c)][static_cast<int>(r)]->Observe(seconds); }
+  void Rejected(Rejection r) { rejected_[static_cast<int>(r)]->Increment(); }
+  void Response(unsigned status);
+  void SetLive(Color live);
+  void Admin(const char* endpoint, unsigned status);
+  void Swap(const char* kind) { swaps_.Add({{"kind", kind}}).Increment(); }
+  void SetInflight(Color c, Role r, double v) { inflight_[Index(c)][static_cast<int>(r)]->Set(v); }
+
+ private:
+  static int Index(Color c) { return c == Color::kBlue ? 0 : 1; }
+
+  prometheus::Counter* forwarded_[2][2][4];
+  prometheus::Histogram* latency_[2][2];
+  prometheus::Gauge* inflight_[2][2];
+  prometheus::Counter* rejected_[static_cast<int>(Rejection::kCount)];
+  prometheus::Family<prometheus::Counter>& responses_;
+  std::array<std::atomic<prometheus::Counter*>, 600> by_status_{};
+  prometheus::Gauge* live_[2];
+  prometheus::Family<prometheus::Counter>& admin_;
+  prometheus::Family<prometheus::Counter>& swaps_;
+};
+
+}  // namespace tandem::splitter

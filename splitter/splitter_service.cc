@@ -1,0 +1,163 @@
+#include "splitter/splitter_service.h"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <future>
+
+#include "common/http_server.h"
+#include "common/io_workers.h"
+#include "common/log.h"
+#include "splitter/admin_handler.h"
+#include "splitter/ingest_handler.h"
+
+namespace tandem::splitter {
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+http::ServerOptions IngestOptions(const SplitterConfig& s, SplitterMetrics& m) {
+  http::ServerOptions o;
+  o.body_limit = s.max_body_bytes;
+  o.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
+  o.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
+  o.on_protocol_error = [&m](http::ProtocolError e) {
+    switch (e) {
+      case http::ProtocolError::kBodyTooLarge:
+        m.Rejected(Rejection::kBodyTooLarge);
+        m.Response(413);
+        break;
+      case http::ProtocolError::kMalformed:
+        m.Rejected(Rejection::kMalformed);
+        m.Response(400);
+        break;
+      case http::ProtocolError::kTimeout:
+        m.Rejected(Rejection::kHeaderTimeout);
+        break;
+    }
+  };
+  return o;
+}
+
+// Everything the process runs, torn down in reverse order of declaration.
+class SplitterProcess {
+ public:
+  explicit SplitterProcess(const std::string& file)
+      : file_(file),
+        config_(LoadConfig(file)),
+        metrics_(),
+        splitter_metrics_(metrics_),
+        state_(config_.splitter.state_file, config_.splitter.initial_live),
+        ingest_workers_(config_.splitter.threads),
+        admin_workers_(1),
+        ingest_(ingest_workers_, config_, state_, splitter_metrics_),
+        admin_(admin_workers_.context(0), config_, state_, metrics_, splitter_metrics_, [this] { BeforeScrape(); }),
+        ingest_server_(ingest_workers_, config_.splitter.listen, IngestOptions(config_.splitter, splitter_metrics_), ingest_),
+        admin_server_(admin_workers_, config_.splitter.admin_listen, http::ServerOptions{}, admin_),
+        signals_(admin_workers_.context(0), SIGTERM, SIGINT, SIGHUP),
+        drain_timer_(admin_workers_.context(0)) {
+    splitter_metrics_.SetLive(state_.live());
+  }
+
+  int Run() {
+    ingest_server_.Start();
+    admin_server_.Start();
+    WaitForSignal();
+    ingest_workers_.Start();
+    admin_workers_.Start();
+    log::Info("listening", {{"ingest_port", ingest_server_.port()},
+                            {"admin_port", admin_server_.port()},
+                            {"live", ColorName(state_.live())},
+                            {"threads", ingest_workers_.size()}});
+    stopped_.get_future().wait();
+    admin_workers_.Stop();
+    ingest_workers_.Stop();
+    admin_workers_.Join();
+    ingest_workers_.Join();
+    log::Info("stopped");
+    return 0;
+  }
+
+ private:
+  void BeforeScrape() {
+    for (Color c : {Color::kBlue, Color::kGreen}) {
+      splitter_metrics_.SetInflight(c, Role::kLive, static_cast<double>(ingest_.inflight(c, false)));
+      splitter_metrics_.SetInflight(c, Role::kCandidate, static_cast<double>(ingest_.inflight(c, true)));
+    }
+  }
+
+  void WaitForSignal() {
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        Reload();
+        return WaitForSignal();
+      }
+      log::Info("draining", {{"signal", sig}, {"inflight", ingest_.inflight()}});
+      ingest_server_.BeginDrain();
+      drain_deadline_ = Clock::now() + std::chrono::milliseconds(config_.splitter.drain_timeout_ms);
+      PollDrain();
+    });
+  }
+
+  // Every accepted request gets its answer, and every candidate copy its
+  // outcome, before the process exits (bounded by drain_timeout_ms).
+  void PollDrain() {
+    bool idle = ingest_server_.open_connections() == 0 && ingest_.inflight() == 0;
+    if (idle || Clock::now() >= drain_deadline_) {
+      if (!idle) log::Warn("drain timed out", {{"open_connections", ingest_server_.open_connections()}, {"inflight", ingest_.inflight()}});
+      admin_server_.BeginDrain();
+      stopped_.set_value();
+      return;
+    }
+    drain_timer_.expires_after(std::chrono::milliseconds(5));
+    drain_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) PollDrain();
+    });
+  }
+
+  void Reload() {
+    try {
+      Config next = LoadConfig(file_);
+      if (next.splitter.listen.ToString() != config_.splitter.listen.ToString() ||
+          next.splitter.admin_listen.ToString() != config_.splitter.admin_listen.ToString() ||
+          next.blue.dispatcher_listen.ToString() != config_.blue.dispatcher_listen.ToString() ||
+          next.green.dispatcher_listen.ToString() != config_.green.dispatcher_listen.ToString() ||
+          next.splitter.max_body_bytes != config_.splitter.max_body_bytes) {
+        log::Warn("reload: listen addresses, dispatcher addresses and max_body_bytes take effect at the next restart");
+      }
+      ingest_.Reload(IngestSettings::From(next.splitter));
+      admin_.Reload(next);
+      config_.splitter.mirror_fraction = next.splitter.mirror_fraction;
+      log::Info("config reloaded", {{"file", file_}, {"mirror_fraction", next.splitter.mirror_fraction}});
+    } catch (const std::exception& e) {
+      log::Error("reload failed; keeping the running config", {{"error", e.what()}});
+    }
+  }
+
+  std::string file_;
+  Config config_;
+  Metrics metrics_;
+  SplitterMetrics splitter_metrics_;
+  LiveState state_;
+  IoWorkers ingest_workers_;
+  IoWorkers admin_workers_;
+  IngestHandler ingest_;
+  AdminHandler admin_;
+  http::Server ingest_server_;
+  http::Server admin_server_;
+  asio::signal_set signals_;
+  asio::steady_timer drain_timer_;
+  Clock::time_point drain_deadline_;
+  std::promise<void> stopped_;
+};
+
+}  // namespace
+
+int RunSplitter(const std::string& config_file) {
+  log::Init("splitter");
+  SplitterProcess p(config_file);
+  return p.Run();
+}
+
+}  // namespace tandem::splitter

@@ -1,0 +1,91 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+
+namespace tandem {
+namespace {
+
+const char* kMinimal = R"(splitter:
+  listen: "127.0.0.1:8080"
+  admin_listen: "127.0.0.1:8081"
+colors:
+  blue:
+    dispatcher_listen: "127.0.0.1:8180"
+    trace_listen: "127.0.0.1:8181"
+    dataset: { kind: sqlite, path: var/blue.db }
+  green:
+    dispatcher_listen: "127.0.0.1:8280"
+    trace_listen: "127.0.0.1:8281"
+    dataset: { kind: sqlite, path: var/green.db }
+)";
+
+std::string ErrorOf(const std::string& yaml) {
+  try {
+    ParseConfig(yaml, "/etc/tandem/t.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, RequiredKeysAloneWorkWithDefaults) {
+  Config c = ParseConfig(kMinimal, "/etc/tandem/t.yaml");
+  EXPECT_EQ(c.splitter.listen.port, 8080);
+  EXPECT_EQ(c.splitter.initial_live, Color::kGreen);
+  EXPECT_EQ(c.splitter.max_body_bytes, 65536u);
+  EXPECT_EQ(c.splitter.max_inflight_per_color, 8192u);
+  EXPECT_EQ(c.splitter.state_file, "/etc/tandem/var/splitter-state.json");
+  EXPECT_EQ(c.blue.dataset.path, "/etc/tandem/var/blue.db");
+  EXPECT_EQ(c.compare.windows_required, 3u);
+  EXPECT_DOUBLE_EQ(c.compare.max_drift_ratio, 0.001);
+  EXPECT_EQ(c.compare.listen.port, 8090);
+}
+
+TEST(Config, UnknownKeyNamesFileLineColumnAndKey) {
+  std::string y = std::string(kMinimal) + "compare:\n  windows_requird: 3\n";
+  EXPECT_EQ(ErrorOf(y), "/etc/tandem/t.yaml:14:3: unknown key 'compare.windows_requird'");
+}
+
+TEST(Config, MissingRequiredKeyIsAnError) {
+  std::string y = kMinimal;
+  y.replace(y.find("  admin_listen"), std::string("  admin_listen: \"127.0.0.1:8081\"\n").size(), "");
+  EXPECT_NE(ErrorOf(y).find("splitter.admin_listen: is required"), std::string::npos) << ErrorOf(y);
+}
+
+TEST(Config, BadValuesAreRejectedWithTheirPosition) {
+  std::string y = kMinimal;
+  y.replace(y.find("127.0.0.1:8080"), 14, "nowhere");
+  EXPECT_EQ(ErrorOf(y), "/etc/tandem/t.yaml:2:11: splitter.listen: expected HOST:PORT, got 'nowhere'");
+  std::string z = std::string(kMinimal) + "compare:\n  max_drift_ratio: 2\n";
+  EXPECT_NE(ErrorOf(z).find("t.yaml:14:20: compare.max_drift_ratio: must be between 0 and 1"), std::string::npos) << ErrorOf(z);
+  EXPECT_NE(ErrorOf("splitter: [\n").find("t.yaml:"), std::string::npos);
+}
+
+TEST(Config, HttpVendorUrlsAreRejected) {
+  std::string y = std::string(kMinimal) +
+                  "pipeline:\n  trackers:\n    - { name: hooks, kind: webhook, endpoint: \"http://hooks.example.com/x\" }\n";
+  EXPECT_NE(ErrorOf(y).find("must be an https:// URL"), std::string::npos) << ErrorOf(y);
+  std::string w = std::string(kMinimal) + "pipeline:\n  trackers:\n    - { name: hooks, kind: webhook }\n";
+  EXPECT_NE(ErrorOf(w).find("requires endpoint"), std::string::npos) << ErrorOf(w);
+}
+
+TEST(Config, TrackersGetDocumentedEndpointsAndColorPlaceholders) {
+  std::string y = std::string(kMinimal) +
+                  "pipeline:\n  trackers:\n    - { name: ga, kind: ga4, measurement_id: G-1, api_secret_env: GA_SECRET }\n"
+                  "    - { name: capture, kind: capture, path: \"out/{color}-vendor.jsonl\" }\n";
+  Config c = ParseConfig(y, "/srv/t.yaml");
+  ASSERT_EQ(c.pipeline.trackers.size(), 2u);
+  EXPECT_EQ(c.pipeline.trackers[0].live.endpoint, "https://www.google-analytics.com");
+  EXPECT_EQ(c.pipeline.trackers[0].candidate_mode, "validate");
+  EXPECT_EQ(ForColor(c.pipeline.trackers[1].live.path, Color::kBlue), "/srv/out/blue-vendor.jsonl");
+}
+
+TEST(Config, TheEmbeddedDefaultLoads) {
+  Config c = LoadConfig(std::string(TANDEM_SOURCE_DIR) + "/config/local.yaml");
+  EXPECT_EQ(c.splitter.listen.ToString(), "127.0.0.1:8080");
+  EXPECT_EQ(c.green.dispatcher_listen.ToString(), "127.0.0.1:8280");
+  EXPECT_EQ(c.pipeline.trackers.at(0).kind, "capture");
+}
+
+}  // namespace
+}  // namespace tandem

@@ -1,0 +1,116 @@
+// SPEC section 10, the splitter's rows: each bad input gets its answer and a metric,
+// and nothing is forwarded.
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "tests/support/splitter_harness.h"
+
+namespace tandem::testing {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// Writes raw bytes and reads until the server closes; returns what it sent back.
+std::string RawExchange(uint16_t port, const std::string& bytes) {
+  asio::io_context io;
+  tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(s, asio::buffer(bytes));
+  std::string out;
+  boost::system::error_code ec;
+  char buf[4096];
+  for (;;) {
+    size_t n = s.read_some(asio::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  return out;
+}
+
+class SplitterBadInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    h = std::make_unique<SplitterHarness>(SplitterHarnessOptions{
+        .extra_splitter_yaml = "  max_body_bytes: 1024\n  header_timeout_ms: 300\n  cors_origins: [\"https://app.example.com\"]\n"});
+    h->Start();
+  }
+  void TearDown() override {
+    EXPECT_EQ(h->green->count(), 0u) << "bad input must never be forwarded";
+    EXPECT_EQ(h->blue->count(), 0u);
+  }
+  double Rejected(const std::string& reason) {
+    return h->Metric("tandem_splitter_rejected_total{reason=\"" + reason + "\"}");
+  }
+  std::unique_ptr<SplitterHarness> h;
+};
+
+TEST_F(SplitterBadInput, BodyOverTheLimitIs413) {
+  auto r = h->Post(std::string(1025, 'a'));
+  EXPECT_EQ(r.res.result_int(), 413u);
+  EXPECT_EQ(Rejected("body_too_large"), 1);
+}
+
+TEST_F(SplitterBadInput, EmptyBodyIs400) {
+  EXPECT_EQ(h->Post("").res.result_int(), 400u);
+  EXPECT_EQ(Rejected("empty_body"), 1);
+}
+
+TEST_F(SplitterBadInput, WrongContentTypeIs415) {
+  EXPECT_EQ(h->Post("{}", "application/x-www-form-urlencoded").res.result_int(), 415u);
+  EXPECT_EQ(h->Post("{}", "").res.result_int(), 415u);
+  EXPECT_EQ(Rejected("unsupported_media_type"), 2);
+}
+
+TEST_F(SplitterBadInput, WrongPathIs404AndWrongMethodIs405) {
+  auto r = app::FetchWith(http::Verb::post, h->IngestUrl("/v2/events"), "{}", "application/json", {}, std::chrono::seconds(5));
+  EXPECT_EQ(r.res.result_int(), 404u);
+  r = app::FetchWith(http::Verb::get, h->IngestUrl("/v1/events"), "", "", {}, std::chrono::seconds(5));
+  EXPECT_EQ(r.res.result_int(), 405u);
+  EXPECT_EQ(r.res[http::Field::allow], "POST, OPTIONS");
+  EXPECT_EQ(Rejected("not_found"), 1);
+  EXPECT_EQ(Rejected("method_not_allowed"), 1);
+}
+
+TEST_F(SplitterBadInput, MalformedHttpIs400) {
+  std::string out = RawExchange(h->ingest_port, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+  out = RawExchange(h->ingest_port, "\x16\x03\x01 not http at all\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+  EXPECT_EQ(Rejected("malformed"), 2);
+}
+
+TEST_F(SplitterBadInput, SlowHeadersAreCutOffAfterTheHeaderTimeout) {
+  // Half a request, then silence: the server closes the connection on its own.
+  std::string out = RawExchange(h->ingest_port, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Ty");
+  EXPECT_EQ(out, "");
+  EXPECT_EQ(Rejected("header_timeout"), 1);
+}
+
+TEST_F(SplitterBadInput, CorsPreflightOnlyForAllowedOrigins) {
+  auto ok = app::FetchWith(http::Verb::options, h->IngestUrl(), "", "",
+                           {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"}},
+                           std::chrono::seconds(5));
+  EXPECT_EQ(ok.res.result_int(), 204u);
+  EXPECT_EQ(ok.res[http::Field::access_control_allow_origin], "https://app.example.com");
+  EXPECT_NE(ok.res[http::Field::access_control_allow_methods].find("POST"), std::string::npos);
+  auto no = app::FetchWith(http::Verb::options, h->IngestUrl(), "", "",
+                           {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "POST"}},
+                           std::chrono::seconds(5));
+  EXPECT_EQ(no.res.result_int(), 403u);
+  EXPECT_EQ(no.res[http::Field::access_control_allow_origin], "");
+}
+
+TEST_F(SplitterBadInput, ServesTheSdk) {
+  auto r = app::FetchWith(http::Verb::get, h->IngestUrl("/sdk/sparrow.js"), "", "", {}, std::chrono::seconds(5));
+  EXPECT_EQ(r.res.result_int(), 200u);
+  EXPECT_NE(r.res.body().find("sparrow"), std::string::npos);
+  EXPECT_NE(std::string(r.res[http::Field::content_type]).find("javascript"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tandem::testing

@@ -1,0 +1,183 @@
+// The splitter mirrors every accepted request to both colors, and the candidate
+// never changes what live clients see.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <future>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "tests/support/splitter_harness.h"
+
+namespace tandem::testing {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Event(int i) {
+  return json{{"event", "pageview"}, {"deviceId", "d-" + std::to_string(i)}, {"properties", {{"path", "/p/" + std::to_string(i)}}}}.dump();
+}
+
+TEST(SplitterMirror, EveryRequestReachesBothColorsByteIdenticalWithOneId) {
+  SplitterHarness h;
+  h.Start();
+  constexpr int kN = 200;
+  std::vector<std::string> sent, ids;
+  for (int i = 0; i < kN; ++i) {
+    // Odd bodies are not JSON: the splitter forwards bytes, judging them is trace's job.
+    std::string body = i % 7 == 3 ? "not json \x01\xff " + std::to_string(i) : Event(i);
+    auto r = h.Post(body, i % 2 ? "text/plain;charset=UTF-8" : "application/json",
+                    {{"X-Tandem-Id", "forged"}, {"X-Tandem-Role", "candidate"}, {"X-Forwarded-For", "203.0.113.9"}});
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    ASSERT_EQ(r.res.result_int(), 202) << r.res.body();
+    ids.push_back(json::parse(r.res.body())["id"].get<std::string>());
+    sent.push_back(body);
+  }
+  ASSERT_EQ(h.green->WaitFor(kN), static_cast<size_t>(kN));
+  ASSERT_EQ(h.blue->WaitFor(kN), static_cast<size_t>(kN));
+  auto live = h.green->received();
+  auto cand = h.blue->received();
+  ASSERT_EQ(live.size(), static_cast<size_t>(kN));
+  ASSERT_EQ(cand.size(), static_cast<size_t>(kN));
+
+  std::map<std::string, const Received*> cand_by_id;
+  for (const auto& r : cand) cand_by_id[r.header("x-tandem-id")] = &r;
+  std::set<std::string> unique;
+  for (int i = 0; i < kN; ++i) {
+    const Received& l = live[i];  // one client, one request at a time: arrival order is send order
+    EXPECT_EQ(l.body, sent[i]);
+    EXPECT_EQ(l.header("x-tandem-id"), ids[i]);
+    EXPECT_EQ(l.header("x-tandem-role"), "live");
+    EXPECT_EQ(l.target, "/v1/events");
+    EXPECT_EQ(l.header("x-forwarded-for"), "203.0.113.9, 127.0.0.1");
+    EXPECT_FALSE(l.header("x-tandem-received-at").empty());
+    ASSERT_TRUE(cand_by_id.count(ids[i])) << "candidate never got " << ids[i];
+    const Received& c = *cand_by_id[ids[i]];
+    EXPECT_EQ(c.body, l.body);
+    EXPECT_EQ(c.header("x-tandem-role"), "candidate");
+    EXPECT_EQ(c.header("x-tandem-received-at"), l.header("x-tandem-received-at"));
+    EXPECT_EQ(c.header("content-type"), l.header("content-type"));
+    EXPECT_NE(l.header("x-tandem-id").find("forged"), 0u);
+    unique.insert(ids[i]);
+    if (i > 0) {
+      EXPECT_LT(ids[i - 1], ids[i]) << "ids must sort by time";
+    }
+    EXPECT_EQ(ids[i][14], '7') << "UUIDv7";
+  }
+  EXPECT_EQ(unique.size(), static_cast<size_t>(kN));
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="ok",role="candidate"})"), kN);
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="green",outcome="ok",role="live"})"), kN);
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_live{color="green"})"), 1);
+}
+
+// Sends n events concurrently (8 at a time); returns the statuses.
+std::vector<unsigned> Burst(SplitterHarness& h, int n) {
+  std::vector<std::future<unsigned>> f;
+  std::vector<unsigned> out;
+  for (int i = 0; i < n; ++i) {
+    f.push_back(std::async(std::launch::async, [&h, i] {
+      auto r = h.Post(Event(i));
+      return r.ec ? 0u : r.res.result_int();
+    }));
+    if (f.size() == 8) {
+      for (auto& x : f) out.push_back(x.get());
+      f.clear();
+    }
+  }
+  for (auto& x : f) out.push_back(x.get());
+  return out;
+}
+
+TEST(SplitterMirror, CandidateDownChangesNothingForLive) {
+  SplitterHarness h({.blue_down = true});
+  h.Start();
+  auto statuses = Burst(h, 100);
+  for (unsigned s : statuses) EXPECT_EQ(s, 202u);
+  EXPECT_EQ(h.green->count(), 100u);
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})"), 100);
+}
+
+TEST(SplitterMirror, CandidateAnswering500ChangesNothingForLive) {
+  SplitterHarness h;
+  h.blue->set_status(500);
+  h.Start();
+  auto statuses = Burst(h, 100);
+  for (unsigned s : statuses) EXPECT_EQ(s, 202u);
+  EXPECT_EQ(h.blue->WaitFor(100), 100u);
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})"), 100);
+}
+
+TEST(SplitterMirror, HangingCandidateIsShedBeyondItsBoundAndLiveStillAnswers) {
+  SplitterHarness h({.extra_splitter_yaml = "  max_inflight_per_color: 4\n  upstream_timeout_ms: 60000\n"});
+  h.blue->set_status(0);  // accepts and never answers
+  h.Start();
+  auto statuses = Burst(h, 100);
+  for (unsigned s : statuses) EXPECT_EQ(s, 202u);
+  EXPECT_EQ(h.green->count(), 100u);
+  EXPECT_EQ(h.blue->WaitFor(4), 4u);
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="shed",role="candidate"})"), 96);
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_inflight{color="blue",role="candidate"})"), 4);
+}
+
+TEST(SplitterMirror, MirrorFractionZeroSendsNoCandidateCopies) {
+  SplitterHarness h({.extra_splitter_yaml = "  mirror_fraction: 0.0\n"});
+  h.Start();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(h.Post(Event(i)).res.result_int(), 202u);
+  EXPECT_EQ(h.green->count(), 20u);
+  EXPECT_EQ(h.blue->count(), 0u);
+}
+
+TEST(SplitterMirror, SighupReloadsMirrorFraction) {
+  SplitterHarness h;
+  h.Start();
+  ASSERT_EQ(h.Post(Event(1)).res.result_int(), 202u);
+  ASSERT_EQ(h.blue->WaitFor(1), 1u);
+  h.WriteConfig("  mirror_fraction: 0.0\n");
+  h.proc->Signal(SIGHUP);
+  ASSERT_TRUE(h.proc->WaitForLog("config reloaded"));
+  // The reload reaches each worker thread through its queue; one more request per worker flushes it.
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(h.Post(Event(i)).res.result_int(), 202u);
+  EXPECT_EQ(h.green->count(), 21u);
+  EXPECT_EQ(h.blue->count(), 1u);
+}
+
+TEST(SplitterMirror, LiveDownAnswers502AndReadyzFails) {
+  SplitterHarness h;
+  h.Start();
+  EXPECT_EQ(h.Admin(http::Verb::get, "/readyz", "", "").res.result_int(), 200u);
+  uint16_t green_port = h.green->port();
+  h.green.reset();
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket s(io);
+    boost::system::error_code ec;
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), green_port}, ec);
+    ASSERT_TRUE(ec) << "the stand-in still listens";
+  }
+  auto r = h.Post(Event(1));
+  EXPECT_EQ(r.res.result_int(), 502u);
+  EXPECT_EQ(h.Admin(http::Verb::get, "/readyz", "", "").res.result_int(), 503u);
+}
+
+TEST(SplitterMirror, SigtermLosesNoAcceptedRequest) {
+  SplitterHarness h;
+  h.green->set_delay(std::chrono::milliseconds(300));
+  h.Start();
+  std::vector<std::future<app::FetchResult>> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(std::async(std::launch::async, [&h, i] { return h.Post(Event(i)); }));
+  }
+  ASSERT_EQ(h.green->WaitFor(20), 20u);  // all 20 are in flight at the live dispatcher
+  h.proc->Signal(SIGTERM);
+  for (auto& c : clients) {
+    auto r = c.get();
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_EQ(r.res.result_int(), 202u);
+  }
+  EXPECT_EQ(h.proc->Wait(), 0);
+  EXPECT_EQ(h.blue->count(), 20u);
+}
+
+}  // namespace
+}  // namespace tandem::testing

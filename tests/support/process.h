@@ -1,0 +1,64 @@
+// Runs a real `tandem` process for integration tests and reads its structured
+// log lines, so tests wait for events ("listening", "config reloaded") instead of sleeping.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tandem::testing {
+
+class Process {
+ public:
+  // argv[0] is the executable. `env` entries are NAME=VALUE added to the environment.
+  Process(std::vector<std::string> argv, std::vector<std::string> env = {});
+  ~Process();  // SIGKILLs the process if it still runs
+
+  pid_t pid() const { return pid_; }
+  void Signal(int sig);
+  // Waits for the exit; returns the exit code, or 128+signal, or nullopt on timeout.
+  std::optional<int> Wait(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  // Waits for a JSON log line whose "msg" is `msg` (and that `pred` accepts); nullopt on timeout or exit.
+  std::optional<nlohmann::json> WaitForLog(const std::string& msg,
+                                           std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                                           std::function<bool(const nlohmann::json&)> pred = nullptr);
+  // Everything the process wrote to stderr so far.
+  std::string Output() const;
+
+ private:
+  void ReadLoop(int fd);
+
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::thread reader_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> lines_;
+  bool eof_ = false;
+};
+
+// The `tandem` executable this build produced.
+std::string TandemBinary();
+
+// A temporary folder removed at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace tandem::testing

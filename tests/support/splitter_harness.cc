@@ -1,0 +1,88 @@
+#include "tests/support/splitter_harness.h"
+
+#include <signal.h>
+
+#include <sstream>
+
+namespace tandem::testing {
+
+SplitterHarness::SplitterHarness(SplitterHarnessOptions o) : opts(std::move(o)) {
+  green = std::make_unique<StubUpstream>();
+  if (opts.blue_down) {
+    blue_port = ClosedPort();
+  } else {
+    blue = std::make_unique<StubUpstream>();
+    blue_port = blue->port();
+  }
+  uint16_t compare_port = ClosedPort();
+  if (!opts.compare_down) {
+    compare = std::make_unique<StubUpstream>();
+    compare->set_status(200);
+    compare_port = compare->port();
+  }
+  compare_port_ = compare_port;
+  WriteConfig(opts.extra_splitter_yaml);
+}
+
+void SplitterHarness::WriteConfig(const std::string& extra) {
+  std::ostringstream y;
+  y << "splitter:\n"
+    << "  listen: \"127.0.0.1:0\"\n"
+    << "  admin_listen: \"127.0.0.1:0\"\n"
+    << "  admin_token_env: TANDEM_TEST_ADMIN_TOKEN\n"
+    << "  state_file: state.json\n"
+    << "  compare_url: \"http://127.0.0.1:" << compare_port_ << "\"\n"
+    << extra << "colors:\n"
+    << "  blue:\n"
+    << "    dispatcher_listen: \"127.0.0.1:" << blue_port << "\"\n"
+    << "    trace_listen: \"127.0.0.1:1\"\n"
+    << "    dataset: { kind: sqlite, path: blue.db }\n"
+    << "  green:\n"
+    << "    dispatcher_listen: \"127.0.0.1:" << green->port() << "\"\n"
+    << "    trace_listen: \"127.0.0.1:1\"\n"
+    << "    dataset: { kind: sqlite, path: green.db }\n";
+  config_path = dir.Write("tandem.yaml", y.str());
+}
+
+void SplitterHarness::Start() {
+  proc = std::make_unique<Process>(std::vector<std::string>{TandemBinary(), "splitter", "-c", config_path},
+                                   std::vector<std::string>{std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+  auto line = proc->WaitForLog("listening");
+  if (!line) throw std::runtime_error("the splitter did not start:\n" + proc->Output());
+  ingest_port = (*line)["ingest_port"].get<uint16_t>();
+  admin_port = (*line)["admin_port"].get<uint16_t>();
+}
+
+std::optional<int> SplitterHarness::Stop() {
+  proc->Signal(SIGTERM);
+  return proc->Wait();
+}
+
+std::string SplitterHarness::IngestUrl(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(ingest_port) + path;
+}
+
+std::string SplitterHarness::AdminUrl(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(admin_port) + path;
+}
+
+app::FetchResult SplitterHarness::Post(const std::string& body, const std::string& content_type,
+                                       std::vector<std::pair<std::string, std::string>> headers) {
+  return app::FetchWith(http::Verb::post, IngestUrl(), body, content_type, headers, std::chrono::seconds(10));
+}
+
+app::FetchResult SplitterHarness::Admin(http::Verb verb, const std::string& path, const std::string& body,
+                                        const std::string& token) {
+  return app::Fetch(verb, AdminUrl(path), body, token, std::chrono::seconds(10));
+}
+
+double SplitterHarness::Metric(const std::string& sample) {
+  auto r = app::Fetch(http::Verb::get, AdminUrl("/metrics"), "", "", std::chrono::seconds(10));
+  std::istringstream in(r.res.body());
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));
+  }
+  return -1;
+}
+
+}  // namespace tandem::testing

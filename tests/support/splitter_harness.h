@@ -1,0 +1,53 @@
+// A real `tandem splitter` process in front of two stand-in dispatchers and a
+// stand-in compare, all on loopback.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/sync_http.h"
+#include "tests/support/process.h"
+#include "tests/support/stub_upstream.h"
+
+namespace tandem::testing {
+
+inline constexpr const char* kAdminToken = "test-admin-token-0123456789";
+
+struct SplitterHarnessOptions {
+  std::string extra_splitter_yaml;  // more keys under `splitter:`, each line indented by 2
+  bool blue_down = false;           // nothing listens at blue's dispatcher_listen
+  bool compare_down = false;
+};
+
+class SplitterHarness {
+ public:
+  explicit SplitterHarness(SplitterHarnessOptions o = {});
+
+  // Starts (or restarts) the splitter and waits until it listens.
+  void Start();
+  // SIGTERM and wait; returns the exit code.
+  std::optional<int> Stop();
+
+  std::string IngestUrl(const std::string& path = "/v1/events") const;
+  std::string AdminUrl(const std::string& path) const;
+  app::FetchResult Post(const std::string& body, const std::string& content_type = "application/json",
+                        std::vector<std::pair<std::string, std::string>> headers = {});
+  app::FetchResult Admin(http::Verb verb, const std::string& path, const std::string& body = "",
+                         const std::string& token = kAdminToken);
+  // The value of one sample in the splitter's /metrics, e.g.
+  // tandem_splitter_forwarded_total{color="blue",outcome="ok",role="candidate"}; -1 when absent.
+  double Metric(const std::string& sample);
+
+  std::unique_ptr<StubUpstream> blue, green, compare;
+  uint16_t blue_port = 0;
+  uint16_t compare_port_ = 0;
+  TempDir dir;
+  std::string config_path;
+  std::unique_ptr<Process> proc;
+  uint16_t ingest_port = 0, admin_port = 0;
+  SplitterHarnessOptions opts;
+
+  void WriteConfig(const std::string& extra_splitter_yaml);
+};
+
+}  // namespace tandem::testing
