@@ -180,7 +180,7 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info, h
   Uuid7 id = NewUuid7();
   http::Request up{http::Verb::post, "/v1/events", 11};
   for (const auto& f : req) {
-    if (!DropOnForward(f)) up.insert(f.name_string(), f.value());
+    if (!DropOnForward(f)) up.insert(f.name(), f.name_string(), f.value());
   }
   std::string xff;
   if (auto it = req.find("X-Forwarded-For"); it != req.end()) xff = std::string(it->value()) + ", ";
@@ -191,7 +191,9 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info, h
   up.body() = std::move(req.body());
 
   Color live = state_.live();
-  const bool mirror = Sample(w.settings->mirror_fraction);
+  Color candidate = Other(live);
+  // The candidate copy is made only when it will be sent: a shed copy costs one atomic.
+  const bool mirror = Sample(w.settings->mirror_fraction) && AdmitCandidate(w, candidate);
   http::Request candidate_copy;
   if (mirror) {
     candidate_copy = up;
@@ -200,7 +202,21 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info, h
   up.set("X-Tandem-Role", "live");
   // The live copy goes first: initiating it writes to the socket at once.
   Forward(w, std::move(up), live, std::move(respond), origin);
-  if (mirror) Mirror(w, candidate_copy, Other(live));
+  if (mirror) Mirror(w, std::move(candidate_copy), candidate);
+}
+
+bool IngestHandler::AdmitCandidate(Worker& w, Color candidate) {
+  if (!w.breakers[Idx(candidate)].Allow(Clock::now())) {
+    metrics_.Forwarded(candidate, Role::kCandidate, Outcome::kError);
+    return false;
+  }
+  auto& inflight = candidate_inflight_[Idx(candidate)];
+  if (inflight.fetch_add(1, std::memory_order_relaxed) >= static_cast<int64_t>(w.settings->max_inflight_per_color)) {
+    inflight.fetch_sub(1, std::memory_order_relaxed);
+    metrics_.Forwarded(candidate, Role::kCandidate, Outcome::kShed);
+    return false;
+  }
+  return true;
 }
 
 void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Respond respond,
@@ -228,17 +244,17 @@ void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Res
       });
 }
 
-void IngestHandler::Mirror(Worker& w, const http::Request& up, Color candidate) {
-  auto& inflight = candidate_inflight_[Idx(candidate)];
-  if (inflight.fetch_add(1, std::memory_order_relaxed) >= static_cast<int64_t>(w.settings->max_inflight_per_color)) {
-    inflight.fetch_sub(1, std::memory_order_relaxed);
-    metrics_.Forwarded(candidate, Role::kCandidate, Outcome::kShed);
-    return;
-  }
+void IngestHandler::Mirror(Worker& w, http::Request&& up, Color candidate) {
   auto start = Clock::now();
-  w.pools[Idx(candidate)]->Send(up, std::chrono::milliseconds(w.settings->upstream_timeout_ms),
-                                [this, candidate, start](boost::system::error_code ec, http::Response&& res) {
+  w.pools[Idx(candidate)]->Send(std::move(up), std::chrono::milliseconds(w.settings->upstream_timeout_ms),
+                                [this, &w, candidate, start](boost::system::error_code ec, http::Response&& res) {
                                   candidate_inflight_[Idx(candidate)].fetch_sub(1, std::memory_order_relaxed);
+                                  CandidateBreaker& breaker = w.breakers[Idx(candidate)];
+                                  if (!ec) {
+                                    breaker.Success();
+                                  } else if (ec != beast::error::timeout) {
+                                    breaker.Failure(Clock::now());
+                                  }
                                   metrics_.Latency(candidate, Role::kCandidate, Seconds(start));
                                   metrics_.Forwarded(candidate, Role::kCandidate, OutcomeOf(ec, res));
                                 });

@@ -13,6 +13,7 @@
 #include "common/http_client.h"
 #include "common/http_server.h"
 #include "common/io_workers.h"
+#include "splitter/candidate_breaker.h"
 #include "splitter/live_state.h"
 #include "splitter/splitter_metrics.h"
 
@@ -43,9 +44,13 @@ class IngestHandler : public http::Handler {
   struct Worker {
     std::shared_ptr<const IngestSettings> settings;
     std::shared_ptr<http::ClientPool> pools[2];  // indexed by Color
+    CandidateBreaker breakers[2];
   };
   void Forward(Worker& w, http::Request&& up, Color live, http::Respond respond, const std::string& origin);
-  void Mirror(Worker& w, const http::Request& up, Color candidate);
+  // Whether to send a candidate copy: the breaker is closed (else counted as an
+  // error) and a slot under max_inflight_per_color is free (else counted as shed).
+  bool AdmitCandidate(Worker& w, Color candidate);
+  void Mirror(Worker& w, http::Request&& up, Color candidate);
   void Finish(http::Respond& respond, http::Response&& res, const std::string& origin);
   void AddCors(http::Response& res, const std::string& origin) const;
 

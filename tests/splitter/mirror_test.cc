@@ -98,6 +98,21 @@ TEST(SplitterMirror, CandidateDownChangesNothingForLive) {
   EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})"), 100);
 }
 
+TEST(SplitterMirror, ACandidateThatComesBackGetsCopiesAgain) {
+  SplitterHarness h({.blue_down = true});
+  h.Start();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(h.Post(Event(i)).res.result_int(), 202u);
+  StubUpstream blue(h.blue_port);
+  // The breaker probes within its backoff (at most 2 s); keep sending until a copy lands.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int sent = 20;
+  while (blue.count() == 0 && std::chrono::steady_clock::now() < deadline && sent < 100000) {
+    ASSERT_EQ(h.Post(Event(sent++)).res.result_int(), 202u);
+  }
+  EXPECT_GT(blue.count(), 0u);
+  EXPECT_EQ(h.green->count(), static_cast<size_t>(sent));
+}
+
 TEST(SplitterMirror, CandidateAnswering500ChangesNothingForLive) {
   SplitterHarness h;
   h.blue->set_status(500);
