@@ -28,7 +28,7 @@ FetchResult FetchWith(http::Verb method, const std::string& url, const std::stri
     if (!ca_file.empty()) ssl->load_verify_file(ca_file);
     up.ssl = &*ssl;
   }
-  auto pool = http::ClientPool::Create(io, up, 1);
+  auto pool = http::ClientPool::Create(io, up, {.max_idle = 1});
   http::Request req{method, target, 11};
   for (const auto& [name, value] : headers) req.insert(name, value);
   if (!content_type.empty()) req.set(http::Field::content_type, content_type);

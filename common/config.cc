@@ -53,6 +53,7 @@ void ReadSplitter(YamlMap& m, SplitterConfig& s) {
   m.U64("max_body_bytes", s.max_body_bytes, 1);
   m.U32("upstream_timeout_ms", s.upstream_timeout_ms, 1);
   m.U32("max_inflight_per_color", s.max_inflight_per_color, 1);
+  m.U32("candidate_max_connections", s.candidate_max_connections, 1);
   m.StrList("cors_origins", s.cors_origins);
   m.Str("compare_url", s.compare_url);
   if (s.compare_url.rfind("http://", 0) != 0 && s.compare_url.rfind("https://", 0) != 0) {

@@ -150,24 +150,18 @@ struct ClientPool::Op {
   std::unique_ptr<Connection> conn;
 };
 
-std::shared_ptr<ClientPool> ClientPool::Create(asio::io_context& io, Upstream upstream, size_t max_idle) {
-  return std::shared_ptr<ClientPool>(new ClientPool(io, std::move(upstream), max_idle));
+std::shared_ptr<ClientPool> ClientPool::Create(asio::io_context& io, Upstream upstream, PoolLimits limits) {
+  return std::shared_ptr<ClientPool>(new ClientPool(io, std::move(upstream), limits));
 }
 
-ClientPool::ClientPool(asio::io_context& io, Upstream upstream, size_t max_idle)
-    : io_(io), upstream_(std::move(upstream)), max_idle_(max_idle) {
+ClientPool::ClientPool(asio::io_context& io, Upstream upstream, PoolLimits limits)
+    : io_(io), upstream_(std::move(upstream)), limits_(limits) {
   bool default_port = upstream_.port == (upstream_.tls ? 443 : 80);
   host_header_ = upstream_.host.find(':') != std::string::npos ? "[" + upstream_.host + "]" : upstream_.host;
   if (!default_port) host_header_ += ":" + std::to_string(upstream_.port);
 }
 
 ClientPool::~ClientPool() = default;
-
-void ClientPool::Release(std::unique_ptr<Connection> c) {
-  if (!c->reusable || idle_.size() >= max_idle_) return;
-  c->idle_since = Clock::now();
-  idle_.push_back(std::move(c));
-}
 
 void ClientPool::Send(Request req, std::chrono::milliseconds timeout, Callback cb) {
   auto op = std::make_shared<Op>();
@@ -178,51 +172,99 @@ void ClientPool::Send(Request req, std::chrono::milliseconds timeout, Callback c
   op->req.prepare_payload();
   op->deadline = Clock::now() + timeout;
   op->cb = std::move(cb);
-  Attempt(std::move(op));
+  Dispatch(std::move(op));
 }
 
-void ClientPool::Attempt(std::shared_ptr<Op> op) {
-  auto self = shared_from_this();
-  auto exchange = [self](std::shared_ptr<Op> op, bool reused) {
-    Connection* c = op->conn.get();
-    c->Exchange(op->req, op->deadline, [self, op, reused](error_code ec, Response&& res, bool got_bytes) {
-      if (ec && reused && !got_bytes && !op->retried && IsStaleConnectionError(ec) &&
-          Clock::now() < op->deadline) {
-        op->retried = true;  // the server closed an idle connection under us
-        op->conn.reset();
-        return self->Attempt(op);
-      }
-      if (!ec) self->Release(std::move(op->conn));
-      op->conn.reset();
-      auto cb = std::move(op->cb);
-      cb(ec, std::move(res));
-    });
-  };
+void ClientPool::Complete(const std::shared_ptr<Op>& op, error_code ec, Response&& res) {
+  auto cb = std::move(op->cb);
+  cb(ec, std::move(res));
+}
 
+void ClientPool::Dispatch(std::shared_ptr<Op> op) {
+  auto now = Clock::now();
   if (!op->retried) {
-    auto now = Clock::now();
     while (!idle_.empty()) {
       std::unique_ptr<Connection> c = std::move(idle_.back());
       idle_.pop_back();
-      if (now - c->idle_since > kMaxIdle) continue;
+      if (now - c->idle_since > kMaxIdle) {
+        --open_;
+        continue;
+      }
       op->conn = std::move(c);
-      return exchange(std::move(op), true);
+      return Exchange(std::move(op), true);
     }
   }
+  if (limits_.max_connections && open_ >= limits_.max_connections) {
+    waiting_.push_back(std::move(op));  // served in order as connections free up
+    return;
+  }
+  Connect(std::move(op));
+}
 
+// A connection finished an exchange: hand it to the oldest waiter, keep it idle,
+// or close it; then open connections for waiters while under the cap.
+void ClientPool::Recycle(std::unique_ptr<Connection> c) {
+  auto now = Clock::now();
+  while (!waiting_.empty() && waiting_.front()->deadline <= now) {
+    auto expired = std::move(waiting_.front());
+    waiting_.pop_front();
+    Complete(expired, beast::error::timeout, Response{});
+  }
+  if (c && c->reusable && !waiting_.empty()) {
+    auto op = std::move(waiting_.front());
+    waiting_.pop_front();
+    op->conn = std::move(c);
+    return Exchange(std::move(op), true);
+  }
+  if (c && c->reusable && idle_.size() < limits_.max_idle) {
+    c->idle_since = now;
+    idle_.push_back(std::move(c));
+  } else if (c) {
+    --open_;
+  }
+  while (!waiting_.empty() && (!limits_.max_connections || open_ < limits_.max_connections)) {
+    auto op = std::move(waiting_.front());
+    waiting_.pop_front();
+    Connect(std::move(op));
+  }
+}
+
+void ClientPool::Exchange(std::shared_ptr<Op> op, bool reused) {
+  auto self = shared_from_this();
+  Connection* c = op->conn.get();
+  c->Exchange(op->req, op->deadline, [self, op, reused](error_code ec, Response&& res, bool got_bytes) {
+    std::unique_ptr<Connection> conn = std::move(op->conn);
+    if (ec) conn->reusable = false;
+    if (ec && reused && !got_bytes && !op->retried && IsStaleConnectionError(ec) && Clock::now() < op->deadline) {
+      op->retried = true;  // the server closed an idle connection under us: one more try, on a new one
+      --self->open_;
+      conn.reset();
+      return self->Connect(op);
+    }
+    // The connection goes back first, so a request sent from the callback reuses it.
+    self->Recycle(std::move(conn));
+    self->Complete(op, ec, std::move(res));
+  });
+}
+
+void ClientPool::Connect(std::shared_ptr<Op> op) {
+  ++open_;
   if (upstream_.tls) {
     op->conn = std::make_unique<ConnectionT<beast::ssl_stream<beast::tcp_stream>>>(upstream_.host, io_, *upstream_.ssl);
   } else {
     op->conn = std::make_unique<ConnectionT<beast::tcp_stream>>(upstream_.host, io_);
   }
-  auto connect = [self, op, exchange](const tcp::resolver::results_type& eps) {
-    op->conn->Connect(eps, op->deadline, [self, op, exchange](error_code ec) {
-      if (ec) {
-        op->conn.reset();
-        auto cb = std::move(op->cb);
-        return cb(ec, Response{});
-      }
-      exchange(op, false);
+  auto self = shared_from_this();
+  auto fail = [self](const std::shared_ptr<Op>& op, error_code ec) {
+    op->conn.reset();
+    --self->open_;
+    self->Complete(op, ec, Response{});
+    self->Recycle(nullptr);
+  };
+  auto connect = [self, op, fail](const tcp::resolver::results_type& eps) {
+    op->conn->Connect(eps, op->deadline, [self, op, fail](error_code ec) {
+      if (ec) return fail(op, ec);
+      self->Exchange(op, false);
     });
   };
   error_code ec;
@@ -233,12 +275,8 @@ void ClientPool::Attempt(std::shared_ptr<Op> op) {
   }
   auto resolver = std::make_shared<tcp::resolver>(io_);
   resolver->async_resolve(upstream_.host, std::to_string(upstream_.port),
-                          [self, op, resolver, connect](error_code ec, tcp::resolver::results_type eps) {
-                            if (ec) {
-                              op->conn.reset();
-                              auto cb = std::move(op->cb);
-                              return cb(ec, Response{});
-                            }
+                          [op, resolver, connect, fail](error_code ec, tcp::resolver::results_type eps) {
+                            if (ec) return fail(op, ec);
                             connect(eps);
                           });
 }

@@ -30,12 +30,17 @@ bool ParseUrl(const std::string& url, Upstream& out, std::string& target);
 
 class Connection;
 
+struct PoolLimits {
+  size_t max_idle = 4096;       // idle keep-alive connections kept
+  size_t max_connections = 0;   // open connections; 0 = no cap. Beyond it requests wait, in order.
+};
+
 class ClientPool : public std::enable_shared_from_this<ClientPool> {
  public:
   using Callback = std::function<void(boost::system::error_code, Response&&)>;
 
   static std::shared_ptr<ClientPool> Create(boost::asio::io_context& io, Upstream upstream,
-                                            size_t max_idle = 4096);
+                                            PoolLimits limits = {});
   ~ClientPool();
 
   // Sends `req` (Host is set here) and calls `cb` once, on the pool's thread,
@@ -45,21 +50,26 @@ class ClientPool : public std::enable_shared_from_this<ClientPool> {
   void Send(Request req, std::chrono::milliseconds timeout, Callback cb);
 
   size_t idle() const { return idle_.size(); }
+  size_t open() const { return open_; }
+  size_t waiting() const { return waiting_.size(); }
   const Upstream& upstream() const { return upstream_; }
 
-  // Internal: a connection that may be reused.
-  void Release(std::unique_ptr<Connection> c);
-
  private:
-  ClientPool(boost::asio::io_context& io, Upstream upstream, size_t max_idle);
+  ClientPool(boost::asio::io_context& io, Upstream upstream, PoolLimits limits);
   struct Op;
-  void Attempt(std::shared_ptr<Op> op);
+  void Dispatch(std::shared_ptr<Op> op);
+  void Connect(std::shared_ptr<Op> op);
+  void Exchange(std::shared_ptr<Op> op, bool reused);
+  void Recycle(std::unique_ptr<Connection> c);
+  void Complete(const std::shared_ptr<Op>& op, boost::system::error_code ec, Response&& res);
 
   boost::asio::io_context& io_;
   Upstream upstream_;
   std::string host_header_;
-  size_t max_idle_;
+  PoolLimits limits_;
+  size_t open_ = 0;
   std::deque<std::unique_ptr<Connection>> idle_;
+  std::deque<std::shared_ptr<Op>> waiting_;
 };
 
 // Status 2xx.

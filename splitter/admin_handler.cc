@@ -41,7 +41,7 @@ AdminHandler::AdminHandler(boost::asio::io_context& io, const Config& config, Li
   if (!config.pipeline.tls_ca_file.empty()) ssl_->load_verify_file(config.pipeline.tls_ca_file);
   for (Color c : {Color::kBlue, Color::kGreen}) {
     const HostPort& hp = config.color(c).dispatcher_listen;
-    dispatchers_[Idx(c)] = http::ClientPool::Create(io_, http::Upstream{hp.host, hp.port}, 4);
+    dispatchers_[Idx(c)] = http::ClientPool::Create(io_, http::Upstream{hp.host, hp.port}, {.max_idle = 4});
   }
   Reload(config);
 }
@@ -58,7 +58,7 @@ void AdminHandler::Reload(const Config& config) {
   if (compare_target_.empty() || compare_target_.back() != '/') compare_target_ += "/";
   compare_target_ += "v1/report";
   if (compare_target_.rfind("//", 0) == 0) compare_target_ = compare_target_.substr(1);
-  compare_ = http::ClientPool::Create(io_, up, 4);
+  compare_ = http::ClientPool::Create(io_, up, {.max_idle = 4});
   const char* token = std::getenv(config.splitter.admin_token_env.c_str());
   token_digest_ = token && *token ? Sha256(token) : std::string();
   if (token_digest_.empty()) {

@@ -86,7 +86,12 @@ IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState
     per_worker_[i].settings = settings;
     for (Color c : {Color::kBlue, Color::kGreen}) {
       const HostPort& hp = config.color(c).dispatcher_listen;
-      per_worker_[i].pools[Idx(c)] = http::ClientPool::Create(workers.context(i), http::Upstream{hp.host, hp.port});
+      http::Upstream up{hp.host, hp.port};
+      per_worker_[i].live[Idx(c)] = http::ClientPool::Create(workers.context(i), up);
+      // Candidate copies share a capped set of connections (Envoy's max_connections
+      // breaker): a slow candidate then holds a few hundred sockets, not thousands.
+      size_t cap = (config.splitter.candidate_max_connections + workers.size() - 1) / workers.size();
+      per_worker_[i].candidate[Idx(c)] = http::ClientPool::Create(workers.context(i), up, {.max_connections = cap});
     }
   }
 }
@@ -224,7 +229,7 @@ void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Res
   live_inflight_[Idx(live)].fetch_add(1, std::memory_order_relaxed);
   auto start = Clock::now();
   auto timeout = std::chrono::milliseconds(w.settings->upstream_timeout_ms);
-  w.pools[Idx(live)]->Send(
+  w.live[Idx(live)]->Send(
       std::move(up), timeout,
       [this, live, start, origin, respond = std::move(respond)](boost::system::error_code ec,
                                                                  http::Response&& res) mutable {
@@ -246,7 +251,7 @@ void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Res
 
 void IngestHandler::Mirror(Worker& w, http::Request&& up, Color candidate) {
   auto start = Clock::now();
-  w.pools[Idx(candidate)]->Send(std::move(up), std::chrono::milliseconds(w.settings->upstream_timeout_ms),
+  w.candidate[Idx(candidate)]->Send(std::move(up), std::chrono::milliseconds(w.settings->upstream_timeout_ms),
                                 [this, &w, candidate, start](boost::system::error_code ec, http::Response&& res) {
                                   candidate_inflight_[Idx(candidate)].fetch_sub(1, std::memory_order_relaxed);
                                   CandidateBreaker& breaker = w.breakers[Idx(candidate)];

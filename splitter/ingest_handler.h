@@ -43,7 +43,9 @@ class IngestHandler : public http::Handler {
  private:
   struct Worker {
     std::shared_ptr<const IngestSettings> settings;
-    std::shared_ptr<http::ClientPool> pools[2];  // indexed by Color
+    // Indexed by Color; a color's pools swap roles when it is promoted.
+    std::shared_ptr<http::ClientPool> live[2];
+    std::shared_ptr<http::ClientPool> candidate[2];
     CandidateBreaker breakers[2];
   };
   void Forward(Worker& w, http::Request&& up, Color live, http::Respond respond, const std::string& origin);
