@@ -1,6 +1,7 @@
 #include "common/http_client.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -195,6 +196,13 @@ void ClientPool::Dispatch(std::shared_ptr<Op> op) {
     }
   }
   if (limits_.max_connections && open_ >= limits_.max_connections) {
+    if (limits_.max_waiting && waiting_.size() >= limits_.max_waiting) {
+      // Refused at once rather than queued for a long wait whose expiry would
+      // come back in one burst; posted, so callbacks never run inside Send.
+      return asio::post(io_, [self = shared_from_this(), op = std::move(op)] {
+        self->Complete(op, kPoolFull, Response{});
+      });
+    }
     waiting_.push_back(std::move(op));  // served in order as connections free up
     return;
   }

@@ -2,6 +2,7 @@
 // io_context. Used from that io_context's thread only; no locks on the hot path.
 #pragma once
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
@@ -33,7 +34,11 @@ class Connection;
 struct PoolLimits {
   size_t max_idle = 4096;       // idle keep-alive connections kept
   size_t max_connections = 0;   // open connections; 0 = no cap. Beyond it requests wait, in order.
+  size_t max_waiting = 0;       // requests waiting for a connection; 0 = no cap. Beyond it: kPoolFull.
 };
+
+// The error a request gets when max_connections and max_waiting are both reached.
+inline constexpr auto kPoolFull = boost::asio::error::no_buffer_space;
 
 class ClientPool : public std::enable_shared_from_this<ClientPool> {
  public:

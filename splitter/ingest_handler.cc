@@ -69,6 +69,7 @@ bool Sample(double fraction) {
 
 Outcome OutcomeOf(const boost::system::error_code& ec, const http::Response& res) {
   if (ec == beast::error::timeout) return Outcome::kTimeout;
+  if (ec == http::kPoolFull) return Outcome::kShed;
   if (ec || res.result_int() >= 500) return Outcome::kError;
   return Outcome::kOk;
 }
@@ -91,7 +92,7 @@ IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState
       // Candidate copies share a capped set of connections (Envoy's max_connections
       // breaker): a slow candidate then holds a few hundred sockets, not thousands.
       size_t cap = (config.splitter.candidate_max_connections + workers.size() - 1) / workers.size();
-      per_worker_[i].candidate[Idx(c)] = http::ClientPool::Create(workers.context(i), up, {.max_connections = cap});
+      per_worker_[i].candidate[Idx(c)] = http::ClientPool::Create(workers.context(i), up, {.max_connections = cap, .max_waiting = cap});
     }
   }
 }
@@ -257,7 +258,7 @@ void IngestHandler::Mirror(Worker& w, http::Request&& up, Color candidate) {
                                   CandidateBreaker& breaker = w.breakers[Idx(candidate)];
                                   if (!ec) {
                                     breaker.Success();
-                                  } else if (ec != beast::error::timeout) {
+                                  } else if (ec != beast::error::timeout && ec != http::kPoolFull) {
                                     breaker.Failure(Clock::now());
                                   }
                                   metrics_.Latency(candidate, Role::kCandidate, Seconds(start));

@@ -87,3 +87,26 @@ TEST(ClientPool, RefusedConnectionIsAnError) {
 
 }  // namespace
 }  // namespace tandem::http
+
+namespace tandem::http {
+namespace {
+
+TEST(ClientPool, BeyondConnectionsAndWaitersRequestsAreRefusedAtOnce) {
+  testing::StubUpstream stub;
+  stub.set_status(0);  // never answers: both slots stay busy
+  boost::asio::io_context io;
+  auto pool = ClientPool::Create(io, Upstream{"127.0.0.1", stub.port()}, {.max_connections = 1, .max_waiting = 1});
+  int full = 0, timeouts = 0;
+  for (int i = 0; i < 5; ++i) {
+    pool->Send(Post(i), std::chrono::milliseconds(200), [&](boost::system::error_code ec, Response&&) {
+      if (ec == kPoolFull) ++full;
+      if (ec == boost::beast::error::timeout) ++timeouts;
+    });
+  }
+  io.run();
+  EXPECT_EQ(full, 3);
+  EXPECT_EQ(timeouts, 2);
+}
+
+}  // namespace
+}  // namespace tandem::http
