@@ -97,11 +97,20 @@ NGINX
 nginx -p "$work/nginx" -c "$work/nginx.conf" -g "daemon on;"
 wait_port $SPLIT_PORT; wait_port $NGINX_PORT; wait_port $ADMIN_PORT
 
-# One wrk run; prints "rps p50 p99 errors live_delta cand_delta".
+# CPU time (clock ticks) of the front's processes: the splitter, or nginx's master and workers.
+front_ticks() {
+  local pids
+  if [ "$1" = "$SPLIT_PORT" ]; then pids=$split_pid; else
+    pids="$(cat "$work/nginx.pid") $(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')"; fi
+  for p in $pids; do awk '{print $14+$15}' "/proc/$p/stat"; done | awk '{s+=$1} END {print s}'
+}
+
+# One wrk run; prints "rps p50 p99 total errors live_delta cand_delta cpu_us_per_request".
 measure() {
-  local port=$1 l0 c0 out
-  l0=$(count $LIVE_PORT); c0=$(count $CAND_PORT)
+  local port=$1 l0 c0 out t0 t1
+  l0=$(count $LIVE_PORT); c0=$(count $CAND_PORT); t0=$(front_ticks "$port")
   out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/post.lua "http://127.0.0.1:$port/v1/events")
+  t1=$(front_ticks "$port")
   sleep 2.5  # let in-flight mirror copies land (candidate delay 1 s, timeout 2 s)
   local rps p50 p99 total non2xx sockerr
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
@@ -110,18 +119,20 @@ measure() {
   total=$(awk '/requests in/ {print $1}' <<<"$out")
   non2xx=$(awk -F': ' '/Non-2xx/ {print $2}' <<<"$out"); non2xx=${non2xx:-0}
   sockerr=$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' <<<"$out"); sockerr=${sockerr:-0}
-  echo "$rps $p50 $p99 $total $((non2xx + sockerr)) $(( $(count $LIVE_PORT) - l0 )) $(( $(count $CAND_PORT) - c0 ))"
+  local cpu_us
+  cpu_us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$total" 'BEGIN {printf "%.0f", n ? t / hz * 1e6 / n : 0}')
+  echo "$rps $p50 $p99 $total $((non2xx + sockerr)) $(( $(count $LIVE_PORT) - l0 )) $(( $(count $CAND_PORT) - c0 )) $cpu_us"
 }
 
 row() {  # case front result
-  read -r rps p50 p99 total errors live cand <<<"$3"
+  read -r rps p50 p99 total errors live cand cpu_us <<<"$3"
   local cand_pct="-"
   [ "$total" -gt 0 ] && cand_pct=$(awk -v c="$cand" -v t="$total" 'BEGIN {printf "%.1f%%", 100*c/t}')
-  printf "| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" "$total" "$errors" "$live" "$cand ($cand_pct)"
+  printf "| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$rps" "$p50" "$p99" "$total" "$errors" "$live" "$cand ($cand_pct)" "$cpu_us"
 }
 
-echo "| case | front | req/s | p50 | p99 | requests | client errors | at live | at candidate |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| case | front | req/s | p50 | p99 | requests | client errors | at live | at candidate | front CPU µs/req |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 pids+=("$cand_pid")
 row healthy nginx-mirror "$(measure $NGINX_PORT)"
 row healthy tandem "$(measure $SPLIT_PORT)"
