@@ -5,6 +5,7 @@
 
 #include "app/commands.h"
 #include "common/config.h"
+#include "pipeline/dispatcher_service.h"
 #include "splitter/splitter_service.h"
 
 namespace {
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
     if (*promote) return tandem::app::Promote(config, force, reason);
     if (*rollback) return tandem::app::Rollback(config);
     if (*replay) return tandem::app::Replay(config, ro);
-    if (*dispatcher) return NotYet("dispatcher", 3);
+    if (*dispatcher) return tandem::pipeline::RunDispatcher(config, *tandem::ParseColor(color));
     if (*trace) return NotYet("trace", 4);
     if (*compare) return NotYet("compare", 5);
     if (*backfill) return NotYet("backfill", 4);

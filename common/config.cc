@@ -88,6 +88,8 @@ void ReadColor(YamlMap& m, ColorConfig& c) {
   m.Addr("trace_listen", c.trace_listen, true);
   m.Map("dataset", [&](YamlMap& d) { ReadDataset(d, c.dataset); }, true);
   m.Str("binary", c.binary);
+  m.Str("spool_dir", c.spool_dir);
+  m.U64("spool_max_bytes", c.spool_max_bytes, 1 << 20);
 }
 
 void ReadTrackerSettings(YamlMap& m, TrackerSettings& t, const std::string& kind) {
@@ -212,6 +214,7 @@ Config ParseConfig(const std::string& yaml_text, const std::string& file) {
     cc->dataset.path = Resolve(c.folder, cc->dataset.path);
     cc->dataset.credentials_file = Resolve(c.folder, cc->dataset.credentials_file);
     cc->binary = Resolve(c.folder, cc->binary);
+    cc->spool_dir = Resolve(c.folder, cc->spool_dir);
   }
   for (auto& t : c.pipeline.trackers) {
     t.live.path = Resolve(c.folder, t.live.path);

@@ -69,6 +69,9 @@ struct ColorConfig {
   HostPort trace_listen;
   DatasetConfig dataset;
   std::string binary;
+  // Ours: the dispatcher's durable spool (segment files and checkpoints).
+  std::string spool_dir = "var/{color}-spool";
+  uint64_t spool_max_bytes = 8ull << 30;
 };
 
 struct TrackerSettings {

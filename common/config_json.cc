@@ -23,7 +23,9 @@ nlohmann::json ColorJson(const ColorConfig& c) {
   return {{"dispatcher_listen", c.dispatcher_listen.ToString()},
           {"trace_listen", c.trace_listen.ToString()},
           {"dataset", ds},
-          {"binary", c.binary}};
+          {"binary", c.binary},
+          {"spool_dir", c.spool_dir},
+          {"spool_max_bytes", c.spool_max_bytes}};
 }
 
 }  // namespace

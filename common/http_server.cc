@@ -105,6 +105,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadHeader() {
     busy_ = true;
+    read_started_ = std::chrono::steady_clock::now();
     parser_.emplace();
     parser_->body_limit(opts().body_limit);
     parser_->header_limit(16 * 1024);
@@ -134,11 +135,15 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnReadError(error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted) return Close();
-    if (ec == beast::error::timeout) {
+    // The deadline, not only the error code, tells a timeout: when the timer and
+    // the socket race, the read may end as aborted or partial instead.
+    bool timed_out = ec == beast::error::timeout ||
+                     (!close_after_ && std::chrono::steady_clock::now() - read_started_ >= opts().header_timeout);
+    if (timed_out) {
       server_->Count(ProtocolError::kTimeout);
       return Close();
     }
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted) return Close();
     if (ec == bhttp::error::body_limit) {
       server_->Count(ProtocolError::kBodyTooLarge);
       close_after_ = true;
@@ -200,6 +205,7 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t worker_;
   std::shared_ptr<SessionSet> set_;
   std::string peer_ip_;
+  std::chrono::steady_clock::time_point read_started_;
   bool busy_ = false;
   bool close_after_ = false;
   bool forgotten_ = false;

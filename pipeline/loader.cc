@@ -1,0 +1,75 @@
+#include "pipeline/loader.h"
+
+#include <random>
+
+#include "common/log.h"
+
+namespace tandem::pipeline {
+
+std::chrono::milliseconds Backoff(int attempt) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  int64_t cap = std::min<int64_t>(10000, 100ll << std::min(attempt, 7));
+  return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng));
+}
+
+Loader::Loader(Spool& spool, Dataset& dataset, Checkpoint checkpoint, DispatcherMetrics& metrics, size_t batch)
+    : spool_(spool), dataset_(dataset), checkpoint_(std::move(checkpoint)), metrics_(metrics), batch_(batch) {
+  pos_ = std::max(checkpoint_.Load(), spool_.start());
+}
+
+Loader::~Loader() { Stop(); }
+
+void Loader::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Loader::Stop() {
+  stop_ = true;
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Loader::SleepFor(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, d, [&] { return stop_.load(); });
+  return !stop_;
+}
+
+void Loader::Run() {
+  std::vector<SpoolEntry> entries;
+  std::vector<RawRow> rows;
+  int failures = 0;
+  // "loader caught up" is logged when the loader goes idle at the end of the
+  // spool after loading something (or at startup): once per burst, not per batch.
+  bool unreported = true;
+  while (!stop_) {
+    uint64_t pos = pos_.load();
+    if (spool_.WaitBeyond(pos, std::chrono::milliseconds(200)) <= pos) {
+      if (unreported && !stop_) log::Info("loader caught up", {{"position", pos}});
+      unreported = false;
+      continue;
+    }
+    if (auto ec = spool_.Read(pos, batch_, entries); ec || entries.empty()) {
+      log::Error("loader cannot read the spool", {{"error", ec.message()}, {"position", pos}});
+      if (!SleepFor(Backoff(failures++))) break;
+      continue;
+    }
+    rows.clear();
+    for (auto& e : entries) rows.push_back({e.record.tandem_id, e.record.received_at_ms, std::move(e.record.body)});
+    if (auto ec = dataset_.InsertRaw(rows)) {
+      metrics_.load_failures.Increment();
+      if (failures == 0 || failures % 20 == 0) {
+        log::Warn("dataset unavailable; will retry", {{"error", ec.message()}, {"detail", dataset_.last_error()}, {"attempt", failures + 1}});
+      }
+      if (!SleepFor(Backoff(failures++))) break;
+      continue;
+    }
+    if (failures > 0) log::Info("dataset back; loading resumed", {{"failed_attempts", failures}});
+    failures = 0;
+    uint64_t end = entries.back().end;
+    if (auto ec = checkpoint_.Save(end)) log::Error("cannot save the loader checkpoint", {{"error", ec.message()}});
+    pos_ = end;
+    metrics_.loaded.Increment(static_cast<double>(rows.size()));
+    unreported = true;
+  }
+}
+
+}  // namespace tandem::pipeline

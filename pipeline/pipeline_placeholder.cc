@@ -1,1 +1,0 @@
-// Home of the pipeline stages; filled by the dispatcher and trace issues.

@@ -1,0 +1,119 @@
+// The dispatcher loses no acknowledged event: not to kill -9, not to a dataset
+// outage, not to a trace outage, not across restarts.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <future>
+#include <set>
+
+#include "tests/support/dispatcher_harness.h"
+
+namespace tandem::testing {
+namespace {
+
+// Valid JSON, invalid JSON and raw bytes: the dispatcher keeps them all as they came.
+std::string Body(int i) {
+  if (i % 10 == 7) return std::string("not json \x01\xff\x00 tail ", 18) + std::to_string(i);
+  return R"({"event":"pageview","deviceId":"d-)" + std::to_string(i) + R"(","properties":{"path":"/p"}})";
+}
+
+// Posts events [from, to) eight at a time; returns the ids acknowledged with 202.
+std::vector<std::string> PostAll(DispatcherHarness& h, int from, int to) {
+  std::vector<std::string> acked;
+  for (int base = from; base < to; base += 8) {
+    std::vector<std::future<unsigned>> f;
+    for (int i = base; i < std::min(to, base + 8); ++i) {
+      f.push_back(std::async(std::launch::async, [&h, i] { return h.Post(TestId(i), 1700000000000 + i, Body(i)); }));
+    }
+    for (int i = base; i < std::min(to, base + 8); ++i) {
+      if (f[i - base].get() == 202) acked.push_back(TestId(i));
+    }
+  }
+  return acked;
+}
+
+auto PositionAbove(uint64_t p) {
+  return [p](const nlohmann::json& j) { return j.value("position", uint64_t{0}) > p; };
+}
+
+TEST(Dispatcher, AcknowledgedEventsSurviveKill9ByteForByte) {
+  DispatcherHarness h;
+  h.Start();
+  auto acked = PostAll(h, 0, 300);
+  h.Kill();  // the instant after the last 202
+  ASSERT_EQ(acked.size(), 300u);
+  h.Start();
+  ASSERT_TRUE(h.proc->WaitForLog("loader caught up")) << h.proc->Output();
+  auto rows = h.RawRows();
+  EXPECT_EQ(rows.size(), 300u);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(rows.count(TestId(i))) << TestId(i);
+    EXPECT_EQ(rows[TestId(i)], Body(i)) << "byte for byte";
+  }
+}
+
+TEST(Dispatcher, ClientsGet202WhileTheDatasetIsDownAndEverythingLandsAfter) {
+  DispatcherHarness h;
+  h.Start();
+  ASSERT_TRUE(h.proc->WaitForLog("loader caught up"));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(h.db_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);  // the outage
+  auto acked = PostAll(h, 0, 100);
+  EXPECT_EQ(acked.size(), 100u);
+  ASSERT_TRUE(h.proc->WaitForLog("dataset unavailable; will retry"));
+  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  ASSERT_TRUE(h.proc->WaitForLog("dataset back; loading resumed", std::chrono::seconds(30)));
+  ASSERT_TRUE(h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(0)));
+  auto rows = h.RawRows();
+  EXPECT_EQ(rows.size(), 100u);
+  EXPECT_GE(h.Metric("tandem_dispatcher_load_failures_total"), 1);
+}
+
+TEST(Dispatcher, EveryEventReachesTraceOnceItIsBack) {
+  DispatcherHarness h(/*trace_up=*/false);
+  h.Start();
+  auto acked = PostAll(h, 0, 120);
+  ASSERT_EQ(acked.size(), 120u);
+  ASSERT_TRUE(h.proc->WaitForLog("trace unavailable; will retry"));
+  h.StartTrace();
+  ASSERT_EQ(h.trace->WaitFor(120, std::chrono::seconds(30)), 120u);
+  std::set<std::string> ids;
+  for (const auto& r : h.trace->received()) {
+    ids.insert(r.header("x-tandem-id"));
+    int i = std::stoi(r.header("x-tandem-id").substr(24));
+    EXPECT_EQ(r.body, Body(i));
+    EXPECT_EQ(r.header("x-tandem-role"), "live");
+    EXPECT_EQ(r.header("x-tandem-received-at"), std::to_string(1700000000000 + i));
+    EXPECT_EQ(r.header("user-agent"), "test-agent");
+  }
+  EXPECT_EQ(ids.size(), 120u);
+}
+
+TEST(Dispatcher, ARestartResumesBothConsumersWithoutReloadingOrResending) {
+  DispatcherHarness h;
+  h.Start();
+  ASSERT_EQ(PostAll(h, 0, 100).size(), 100u);
+  ASSERT_EQ(h.trace->WaitFor(100), 100u);
+  ASSERT_TRUE(h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(0)));
+  ASSERT_EQ(h.Stop(), 0);
+
+  h.Start();
+  auto listening = h.proc->WaitForLog("listening");
+  uint64_t resumed_at = (*listening)["loader_position"].get<uint64_t>();
+  EXPECT_GT(resumed_at, 0u);
+  EXPECT_EQ((*listening)["forwarder_position"].get<uint64_t>(), resumed_at);
+  ASSERT_EQ(PostAll(h, 100, 150).size(), 50u);
+  ASSERT_EQ(h.trace->WaitFor(150), 150u);
+  ASSERT_TRUE(h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(resumed_at)));
+  std::set<std::string> ids;
+  for (const auto& r : h.trace->received()) ids.insert(r.header("x-tandem-id"));
+  EXPECT_EQ(ids.size(), 150u);
+  EXPECT_EQ(h.trace->count(), 150u) << "nothing was sent to trace twice";
+  EXPECT_EQ(h.Metric("tandem_dispatcher_loaded_rows_total"), 50) << "nothing was loaded twice";
+  EXPECT_EQ(h.RawRows().size(), 150u);
+}
+
+}  // namespace
+}  // namespace tandem::testing

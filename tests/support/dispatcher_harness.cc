@@ -1,0 +1,94 @@
+#include "tests/support/dispatcher_harness.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <sstream>
+
+namespace tandem::testing {
+
+std::string TestId(int i) {
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "0190a1b2-c3d4-7e5f-8a9b-%012d", i);
+  return buf;
+}
+
+DispatcherHarness::DispatcherHarness(bool trace_up) {
+  if (trace_up) {
+    trace = std::make_unique<StubUpstream>();
+    trace_port = trace->port();
+  } else {
+    trace_port = ClosedPort();
+  }
+  std::ostringstream y;
+  y << "splitter:\n  listen: \"127.0.0.1:1\"\n  admin_listen: \"127.0.0.1:2\"\n"
+    << "colors:\n"
+    << "  blue:\n    dispatcher_listen: \"127.0.0.1:0\"\n    trace_listen: \"127.0.0.1:" << trace_port << "\"\n"
+    << "    dataset: { kind: sqlite, path: blue.db }\n    spool_dir: spool-{color}\n"
+    << "  green:\n    dispatcher_listen: \"127.0.0.1:1\"\n    trace_listen: \"127.0.0.1:1\"\n"
+    << "    dataset: { kind: sqlite, path: green.db }\n";
+  dir.Write("tandem.yaml", y.str());
+}
+
+void DispatcherHarness::Start() {
+  proc = std::make_unique<Process>(
+      std::vector<std::string>{TandemBinary(), "dispatcher", "-c", dir.path() + "/tandem.yaml", "--color", "blue"});
+  auto line = proc->WaitForLog("listening");
+  if (!line) throw std::runtime_error("the dispatcher did not start:\n" + proc->Output());
+  port = (*line)["port"].get<uint16_t>();
+}
+
+void DispatcherHarness::Kill() {
+  proc->Signal(SIGKILL);
+  proc->Wait();
+}
+
+std::optional<int> DispatcherHarness::Stop() {
+  proc->Signal(SIGTERM);
+  return proc->Wait();
+}
+
+void DispatcherHarness::StartTrace() { trace = std::make_unique<StubUpstream>(trace_port); }
+
+unsigned DispatcherHarness::Post(const std::string& id, int64_t received_at, const std::string& body) {
+  auto r = app::FetchWith(http::Verb::post, "http://127.0.0.1:" + std::to_string(port) + "/v1/events", body,
+                          "application/json",
+                          {{"X-Tandem-Id", id}, {"X-Tandem-Received-At", std::to_string(received_at)},
+                           {"X-Tandem-Role", "live"}, {"User-Agent", "test-agent"}},
+                          std::chrono::seconds(10));
+  return r.ec ? 0 : r.res.result_int();
+}
+
+double DispatcherHarness::Metric(const std::string& sample) {
+  auto r = app::Fetch(http::Verb::get, "http://127.0.0.1:" + std::to_string(port) + "/metrics", "", "",
+                      std::chrono::seconds(10));
+  std::istringstream in(r.res.body());
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));
+  }
+  return -1;
+}
+
+std::map<std::string, std::string> DispatcherHarness::RawRows() const {
+  std::map<std::string, std::string> out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return out;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT tandem_id, data FROM raw", -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string id(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+      const char* data = reinterpret_cast<const char*>(sqlite3_column_blob(st, 1));
+      out[id] = std::string(data ? data : "", static_cast<size_t>(sqlite3_column_bytes(st, 1)));
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+}  // namespace tandem::testing

@@ -1,0 +1,42 @@
+// A real `tandem dispatcher --color blue` process with a SQLite dataset in a
+// temporary folder, in front of a stand-in trace (or a closed port).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/sync_http.h"
+#include "tests/support/process.h"
+#include "tests/support/stub_upstream.h"
+
+namespace tandem::testing {
+
+class DispatcherHarness {
+ public:
+  explicit DispatcherHarness(bool trace_up = true);
+
+  void Start();
+  void Kill();               // SIGKILL, no goodbye
+  std::optional<int> Stop();  // SIGTERM and wait
+  // Starts the stand-in trace at the configured port (after a trace outage).
+  void StartTrace();
+
+  // POST /v1/events stamped like the splitter does; returns the status (0 on transport error).
+  unsigned Post(const std::string& id, int64_t received_at, const std::string& body);
+  double Metric(const std::string& sample);
+
+  // raw rows: tandem_id -> data, read with the sqlite3 C API.
+  std::map<std::string, std::string> RawRows() const;
+  std::string db_path() const { return dir.path() + "/blue.db"; }
+
+  TempDir dir;
+  std::unique_ptr<StubUpstream> trace;
+  uint16_t trace_port = 0;
+  std::unique_ptr<Process> proc;
+  uint16_t port = 0;
+};
+
+// A UUIDv7-shaped id for test events.
+std::string TestId(int i);
+
+}  // namespace tandem::testing
