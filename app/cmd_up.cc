@@ -47,10 +47,19 @@ int Up(const std::string& file, const std::string& self) {
   Config cfg = LoadConfig(file);  // fail fast, before any child starts
   std::vector<Child> children;
   // The stages that exist so far; the dispatcher, trace and compare join this list as they land.
-  Child splitter;
-  splitter.name = "splitter";
-  splitter.argv = {self, "splitter", "-c", cfg.file};
-  children.push_back(splitter);
+  auto add = [&](const std::string& name, std::vector<std::string> argv) {
+    Child c;
+    c.name = name;
+    c.argv = std::move(argv);
+    children.push_back(std::move(c));
+  };
+  // A color may run another tandem build (colors.C.binary): the release under test.
+  for (Color color : {Color::kBlue, Color::kGreen}) {
+    const std::string& bin = cfg.color(color).binary.empty() ? self : cfg.color(color).binary;
+    add(std::string("dispatcher-") + ColorName(color), {bin, "dispatcher", "-c", cfg.file, "--color", ColorName(color)});
+  }
+  add("splitter", {self, "splitter", "-c", cfg.file});
+  // trace and compare join this list as they land.
 
   sigset_t mask, old_mask;
   sigemptyset(&mask);
