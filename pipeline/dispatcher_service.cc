@@ -24,7 +24,11 @@ class DispatcherProcess {
         color_(color),
         cc_(config_.color(color)),
         dm_(metrics_),
-        spool_(SpoolOptions{ForColor(cc_.spool_dir, color), 64ull << 20, cc_.spool_max_bytes}),
+        spool_(SpoolOptions{ForColor(cc_.spool_dir, color), 64ull << 20, cc_.spool_max_bytes,
+                            [this](size_t n, double s) {
+                              dm_.commit_seconds.Observe(s);
+                              dm_.commit_records.Observe(static_cast<double>(n));
+                            }}),
         dataset_(OpenDataset(config_, color)),
         loader_(spool_, *dataset_, Checkpoint(ForColor(cc_.spool_dir, color) + "/loader.checkpoint"), dm_),
         forwarder_(spool_, cc_.trace_listen, Checkpoint(ForColor(cc_.spool_dir, color) + "/forwarder.checkpoint"), dm_),

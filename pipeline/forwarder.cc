@@ -9,7 +9,7 @@ namespace tandem::pipeline {
 namespace {
 constexpr auto kSendTimeout = std::chrono::seconds(10);
 constexpr auto kIdlePoll = std::chrono::milliseconds(5);
-constexpr auto kSaveEvery = std::chrono::milliseconds(200);
+constexpr auto kSaveEvery = std::chrono::seconds(1);
 }  // namespace
 
 Forwarder::Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint, DispatcherMetrics& metrics, size_t window)

@@ -146,6 +146,7 @@ void Spool::WriterLoop() {
     for (auto& p : batch) buf += p.frame;
     queued_bytes_ -= buf.size();
     std::error_code ec;
+    auto t0 = std::chrono::steady_clock::now();
     if (tail_size_ > 0 && tail_size_ + buf.size() > opts_.segment_bytes) Rotate();
     if (tail_fd_ < 0) ec = std::make_error_code(std::errc::io_error);
     size_t off = 0;
@@ -166,6 +167,9 @@ void Spool::WriterLoop() {
         durable_end_.fetch_add(buf.size(), std::memory_order_release);
       }
       wait_cv_.notify_all();
+    }
+    if (opts_.on_commit) {
+      opts_.on_commit(batch.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     for (auto& p : batch) p.done(ec);
     batch.clear();
