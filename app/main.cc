@@ -16,8 +16,8 @@ std::string SelfPath(const char* argv0) {
   return ec ? std::string(argv0) : p.string();
 }
 
-int NotYet(const std::string& what, int issue) {
-  std::cerr << "tandem " << what << " is not built yet (issue " << issue << ")\n";
+int NotYet(const std::string& what) {
+  std::cerr << "tandem " << what << " is not built yet; see README.md, \"What exists today\"\n";
   return 2;
 }
 
@@ -93,10 +93,10 @@ int main(int argc, char** argv) {
     if (*rollback) return tandem::app::Rollback(config);
     if (*replay) return tandem::app::Replay(config, ro);
     if (*dispatcher) return tandem::pipeline::RunDispatcher(config, *tandem::ParseColor(color));
-    if (*trace) return NotYet("trace", 4);
-    if (*compare) return NotYet("compare", 5);
-    if (*backfill) return NotYet("backfill", 4);
-    if (*bigquery) return NotYet("bigquery", 3);
+    if (*trace) return NotYet("trace");
+    if (*compare) return NotYet("compare");
+    if (*backfill) return NotYet("backfill");
+    if (*bigquery) return NotYet("bigquery");
   } catch (const tandem::ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 2;
