@@ -3,12 +3,16 @@
 
 #include <string>
 
+#include "common/config.h"
+
 namespace tandem::app {
 
 int CheckConfig(const std::string& file);
 int Status(const std::string& file);
 int Promote(const std::string& file, bool force, const std::string& reason);
 int Rollback(const std::string& file);
+// `tandem bigquery bootstrap`: creates the color's dataset, tables and view (either kind).
+int Bootstrap(const std::string& file, Color color);
 
 struct ReplayOptions {
   double rate = 100;     // events per second

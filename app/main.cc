@@ -70,8 +70,11 @@ int main(int argc, char** argv) {
 
   auto* backfill = app.add_subcommand("backfill", "re-deliver events from a dataset to vendors");
   backfill->allow_extras();
-  auto* bigquery = app.add_subcommand("bigquery", "BigQuery administration");
-  bigquery->allow_extras();
+  auto* bigquery = app.add_subcommand("bigquery", "dataset administration");
+  bigquery->require_subcommand(1);
+  auto* bootstrap = bigquery->add_subcommand("bootstrap", "create a color's dataset, tables and view");
+  bootstrap->add_option("-c,--config", config)->required();
+  bootstrap->add_option("--color", color)->required()->check(CLI::IsMember({"blue", "green"}));
 
   std::string check_file;
   auto* check = app.add_subcommand("check-config", "validate a config and print what it resolved to");
@@ -96,7 +99,7 @@ int main(int argc, char** argv) {
     if (*trace) return NotYet("trace");
     if (*compare) return NotYet("compare");
     if (*backfill) return NotYet("backfill");
-    if (*bigquery) return NotYet("bigquery");
+    if (*bootstrap) return tandem::app::Bootstrap(config, *tandem::ParseColor(color));
   } catch (const tandem::ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 2;

@@ -139,15 +139,28 @@ std::error_code SqliteDataset::InsertRejected(const std::vector<RejectedRow>& ro
                    });
 }
 
+std::error_code SqliteDataset::Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) {
+  std::lock_guard<std::mutex> l(mu_);
+  rows.clear();
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    std::vector<std::string> cells;
+    for (int i = 0; i < sqlite3_column_count(st); ++i) {
+      const char* v = reinterpret_cast<const char*>(sqlite3_column_blob(st, i));
+      cells.emplace_back(v ? v : "", static_cast<size_t>(sqlite3_column_bytes(st, i)));
+    }
+    rows.push_back(std::move(cells));
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return Fail(rc);
+  return {};
+}
+
 std::string SqliteDataset::last_error() const {
   std::lock_guard<std::mutex> l(mu_);
   return last_error_;
-}
-
-std::unique_ptr<Dataset> OpenDataset(const Config& config, Color color) {
-  const DatasetConfig& d = config.color(color).dataset;
-  if (d.kind == "sqlite") return std::make_unique<SqliteDataset>(ForColor(d.path, color));
-  throw std::runtime_error("dataset kind '" + d.kind + "' is not available yet (BigQuery lands with issue 3's second part)");
 }
 
 }  // namespace tandem

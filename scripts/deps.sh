@@ -8,7 +8,7 @@ packages=(
   libyaml-cpp-dev prometheus-cpp-dev nlohmann-json3-dev
   libcli11-dev libspdlog-dev libsqlite3-dev
   libgtest-dev libgmock-dev
-  curl sqlite3
+  curl sqlite3 openssl
 )
 [ "${TANDEM_BENCH_DEPS:-0}" = 1 ] && packages+=(wrk nginx-light)
 missing=()

@@ -14,7 +14,7 @@ std::string TestId(int i) {
   return buf;
 }
 
-DispatcherHarness::DispatcherHarness(bool trace_up) {
+DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_yaml, const std::string& extra_yaml) {
   if (trace_up) {
     trace = std::make_unique<StubUpstream>();
     trace_port = trace->port();
@@ -25,9 +25,11 @@ DispatcherHarness::DispatcherHarness(bool trace_up) {
   y << "splitter:\n  listen: \"127.0.0.1:1\"\n  admin_listen: \"127.0.0.1:2\"\n"
     << "colors:\n"
     << "  blue:\n    dispatcher_listen: \"127.0.0.1:0\"\n    trace_listen: \"127.0.0.1:" << trace_port << "\"\n"
-    << "    dataset: { kind: sqlite, path: blue.db }\n    spool_dir: spool-{color}\n"
+    << "    dataset: " << (dataset_yaml.empty() ? "{ kind: sqlite, path: blue.db }" : dataset_yaml) << "\n"
+    << "    spool_dir: spool-{color}\n"
     << "  green:\n    dispatcher_listen: \"127.0.0.1:1\"\n    trace_listen: \"127.0.0.1:1\"\n"
-    << "    dataset: { kind: sqlite, path: green.db }\n";
+    << "    dataset: { kind: sqlite, path: green.db }\n"
+    << extra_yaml;
   dir.Write("tandem.yaml", y.str());
 }
 

@@ -13,7 +13,9 @@ namespace tandem::testing {
 
 class DispatcherHarness {
  public:
-  explicit DispatcherHarness(bool trace_up = true);
+  // `dataset_yaml` replaces blue's SQLite dataset; `extra_yaml` is appended to the config.
+  explicit DispatcherHarness(bool trace_up = true, const std::string& dataset_yaml = "",
+                             const std::string& extra_yaml = "");
 
   void Start();
   void Kill();               // SIGKILL, no goodbye

@@ -1,0 +1,148 @@
+// BigQueryDataset against the HTTPS stand-in: JWT bearer flow, token cache and
+// refresh, bootstrap, insertAll batching and retries, query polling and paging.
+#include "common/bigquery_dataset.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/bigquery_stub.h"
+
+namespace tandem {
+namespace {
+
+using testing::BigQueryStub;
+using testing::TestPki;
+
+DatasetConfig ConfigFor(const TestPki& pki, const BigQueryStub& stub) {
+  DatasetConfig d;
+  d.kind = "bigquery";
+  d.project = "test-project";
+  d.dataset = "tandem_{color}";
+  d.credentials_file = pki.WriteServiceAccount(stub.token_uri());
+  d.endpoint = stub.url();
+  d.token_uri = stub.token_uri();
+  return d;
+}
+
+std::vector<RawRow> Rows(int n, int from = 0) {
+  std::vector<RawRow> out;
+  for (int i = from; i < from + n; ++i) {
+    out.push_back({"id-" + std::to_string(100000 + i), 1700000000123 + i, R"({"event":"pageview","n":)" + std::to_string(i) + "}"});
+  }
+  return out;
+}
+
+class BigQueryDatasetTest : public ::testing::Test {
+ protected:
+  TestPki pki;
+};
+
+TEST_F(BigQueryDatasetTest, BootstrapCreatesTheDatasetTablesAndViewOnce) {
+  BigQueryStub stub(pki);
+  BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
+  EXPECT_EQ(ds.dataset_id(), "tandem_blue");
+  ASSERT_FALSE(ds.Bootstrap()) << ds.last_error();
+  ASSERT_FALSE(ds.Bootstrap()) << "already existing is fine: " << ds.last_error();
+  EXPECT_EQ(stub.tables(), (std::set<std::string>{"raw", "deliveries", "rejected", "raw_normalized"}));
+  EXPECT_EQ(stub.token_requests(), 1u) << "the token is cached";
+  EXPECT_TRUE(stub.violations().empty()) << stub.violations().front();
+}
+
+TEST_F(BigQueryDatasetTest, InsertAllSendsAtMost500RowsWithInsertIds) {
+  BigQueryStub stub(pki);
+  BigQueryDataset ds(ConfigFor(pki, stub), Color::kGreen, pki.ca_cert);
+  ASSERT_FALSE(ds.Bootstrap());
+  ASSERT_FALSE(ds.InsertRaw(Rows(1234))) << ds.last_error();
+  ASSERT_FALSE(ds.InsertRaw(Rows(10))) << "the same ids again";
+  auto rows = stub.rows("raw");
+  ASSERT_EQ(rows.size(), 1234u);
+  EXPECT_EQ(stub.max_rows_per_insert(), 500u);
+  EXPECT_EQ(stub.insert_calls(), 4u);
+  EXPECT_EQ(rows["id-100007"]["data"], R"({"event":"pageview","n":7})");
+  EXPECT_DOUBLE_EQ(rows["id-100007"]["received_at"].get<double>(), 1700000000.130);
+  EXPECT_TRUE(stub.violations().empty()) << stub.violations().front();
+}
+
+TEST_F(BigQueryDatasetTest, RowLevelInsertErrorsAreRetried) {
+  BigQueryStub stub(pki);
+  BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
+  ASSERT_FALSE(ds.Bootstrap());
+  stub.RejectRowsOnce({"id-100003", "id-100007"});
+  ASSERT_FALSE(ds.InsertRaw(Rows(20))) << ds.last_error();
+  EXPECT_EQ(stub.rows("raw").size(), 20u);
+  EXPECT_EQ(stub.insert_calls(), 2u);
+}
+
+TEST_F(BigQueryDatasetTest, ServerErrorsAndRateLimitsAreReportedForTheCallerToRetry) {
+  BigQueryStub stub(pki);
+  BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
+  ASSERT_FALSE(ds.Bootstrap());
+  stub.FailNextInserts(500, 1);
+  EXPECT_TRUE(ds.InsertRaw(Rows(5)));
+  EXPECT_NE(ds.last_error().find("500"), std::string::npos) << ds.last_error();
+  stub.FailNextInserts(429, 1);
+  EXPECT_TRUE(ds.InsertRaw(Rows(5)));
+  ASSERT_FALSE(ds.InsertRaw(Rows(5))) << ds.last_error();
+  EXPECT_EQ(stub.rows("raw").size(), 5u);
+}
+
+TEST_F(BigQueryDatasetTest, ATokenCloseToExpiryIsRefreshedAndA401GetsANewOne) {
+  BigQueryStub stub(pki, /*token_ttl_s=*/120);  // inside the 5-minute refresh margin
+  BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
+  ASSERT_FALSE(ds.Bootstrap());
+  size_t before = stub.token_requests();
+  ASSERT_FALSE(ds.InsertRaw(Rows(3)));
+  ASSERT_FALSE(ds.InsertRaw(Rows(3, 3)));
+  EXPECT_EQ(stub.token_requests(), before + 2) << "a token expiring within the margin is not reused";
+
+  BigQueryStub fresh(pki);
+  BigQueryDataset ds2(ConfigFor(pki, fresh), Color::kBlue, pki.ca_cert);
+  ASSERT_FALSE(ds2.Bootstrap());
+  EXPECT_EQ(fresh.token_requests(), 1u);
+  fresh.RevokeTokens();
+  ASSERT_FALSE(ds2.InsertRaw(Rows(3))) << ds2.last_error();
+  EXPECT_EQ(fresh.token_requests(), 2u);
+  EXPECT_EQ(fresh.rows("raw").size(), 3u);
+}
+
+TEST_F(BigQueryDatasetTest, AJwtSignedWithAnotherKeyIsRefused) {
+  BigQueryStub stub(pki);
+  TestPki other;
+  DatasetConfig c = ConfigFor(pki, stub);
+  c.credentials_file = other.WriteServiceAccount(stub.token_uri());
+  BigQueryDataset ds(c, Color::kBlue, pki.ca_cert);
+  EXPECT_TRUE(ds.Bootstrap());
+  ASSERT_FALSE(stub.violations().empty());
+  EXPECT_EQ(stub.violations().front(), "token: bad signature");
+}
+
+TEST_F(BigQueryDatasetTest, QueriesPollForCompletionAndFollowPageTokens) {
+  BigQueryStub stub(pki);
+  stub.set_page_size(2);
+  BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
+  ASSERT_FALSE(ds.Bootstrap());
+  ASSERT_FALSE(ds.InsertRaw(Rows(5)));
+  std::vector<std::vector<std::string>> rows;
+  ASSERT_FALSE(ds.Query("SELECT tandem_id, received_at, data FROM `test-project.tandem_blue.raw`", rows)) << ds.last_error();
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0][0], "id-100000");
+  EXPECT_EQ(rows[4][2], R"({"event":"pageview","n":4})");
+  EXPECT_TRUE(stub.violations().empty()) << stub.violations().front();
+}
+
+TEST_F(BigQueryDatasetTest, PlainHttpEndpointsAreAConfigError) {
+  std::string yaml = R"(splitter: { listen: "127.0.0.1:1", admin_listen: "127.0.0.1:2" }
+colors:
+  blue: { dispatcher_listen: "127.0.0.1:3", trace_listen: "127.0.0.1:4",
+          dataset: { kind: bigquery, project: p, dataset: d, credentials_file: sa.json, endpoint: "http://bq.example.com" } }
+  green: { dispatcher_listen: "127.0.0.1:5", trace_listen: "127.0.0.1:6", dataset: { kind: sqlite, path: g.db } }
+)";
+  try {
+    ParseConfig(yaml, "/x/t.yaml");
+    FAIL() << "accepted an http:// BigQuery endpoint";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("colors.blue.dataset.endpoint: must be an https:// URL"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tandem

@@ -1,0 +1,265 @@
+#include "tests/support/bigquery_stub.h"
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+namespace tandem::testing {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Base64UrlDecode(std::string_view in) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+  };
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = val(c);
+    if (v < 0) return "";
+    acc = acc << 6 | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>(acc >> bits & 0xff);
+    }
+  }
+  return out;
+}
+
+std::string UrlDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ParseQuery(std::string_view q) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view kv = q.substr(0, amp);
+    auto eq = kv.find('=');
+    if (eq != std::string_view::npos) out[UrlDecode(kv.substr(0, eq))] = UrlDecode(kv.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+http::Response Json(unsigned status, const json& j) {
+  return http::MakeResponse(static_cast<http::Status>(status), j.dump());
+}
+
+http::Response Error(unsigned status, const std::string& msg) {
+  return Json(status, {{"error", {{"code", status}, {"message", msg}}}});
+}
+
+}  // namespace
+
+BigQueryStub::BigQueryStub(const TestPki& pki, int token_ttl_s) : public_pem_(pki.sa_public_pem), token_ttl_s_(token_ttl_s) {
+  server_ = std::make_unique<HttpsStub>(pki, [this](const http::Request& r) { return Handle(r); });
+}
+
+void BigQueryStub::FailNextInserts(unsigned status, int count) {
+  std::lock_guard<std::mutex> l(mu_);
+  fail_status_ = status;
+  fail_count_ = count;
+}
+void BigQueryStub::RejectRowsOnce(std::set<std::string> ids) {
+  std::lock_guard<std::mutex> l(mu_);
+  reject_once_ = std::move(ids);
+}
+void BigQueryStub::set_page_size(size_t n) {
+  std::lock_guard<std::mutex> l(mu_);
+  page_size_ = n;
+}
+void BigQueryStub::RevokeTokens() {
+  std::lock_guard<std::mutex> l(mu_);
+  tokens_.clear();
+}
+size_t BigQueryStub::token_requests() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return token_requests_;
+}
+size_t BigQueryStub::insert_calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return insert_calls_;
+}
+size_t BigQueryStub::max_rows_per_insert() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return max_rows_;
+}
+std::map<std::string, json> BigQueryStub::rows(const std::string& table) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = rows_.find(table);
+  return it == rows_.end() ? std::map<std::string, json>{} : it->second;
+}
+std::set<std::string> BigQueryStub::tables() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return tables_;
+}
+std::vector<std::string> BigQueryStub::violations() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return violations_;
+}
+
+bool BigQueryStub::VerifyJwt(const std::string& jwt, std::string& why) {
+  auto d1 = jwt.find('.'), d2 = jwt.rfind('.');
+  if (d1 == std::string::npos || d1 == d2) return why = "not a JWT", false;
+  json header = json::parse(Base64UrlDecode(jwt.substr(0, d1)), nullptr, false);
+  json claims = json::parse(Base64UrlDecode(jwt.substr(d1 + 1, d2 - d1 - 1)), nullptr, false);
+  std::string sig = Base64UrlDecode(jwt.substr(d2 + 1));
+  if (!header.is_object() || header.value("alg", "") != "RS256" || header.value("typ", "") != "JWT") return why = "header", false;
+  BIO* bio = BIO_new_mem_buf(public_pem_.data(), static_cast<int>(public_pem_.size()));
+  EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  std::string input = jwt.substr(0, d2);
+  bool ok = key && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                             reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  if (!ok) return why = "bad signature", false;
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (!claims.is_object() || claims.value("iss", "") != "tandem@test-project.iam.gserviceaccount.com") return why = "iss", false;
+  if (claims.value("scope", "").find("https://www.googleapis.com/auth/bigquery") == std::string::npos) return why = "scope", false;
+  if (claims.value("aud", "") != token_uri()) return why = "aud " + claims.value("aud", ""), false;
+  int64_t iat = claims.value("iat", int64_t{0}), exp = claims.value("exp", int64_t{0});
+  if (iat > now + 60 || exp <= now || exp - iat > 3600) return why = "iat/exp", false;
+  return true;
+}
+
+http::Response BigQueryStub::Token(const http::Request& req) {
+  std::lock_guard<std::mutex> l(mu_);
+  ++token_requests_;
+  if (req[http::Field::content_type] != "application/x-www-form-urlencoded") {
+    violations_.push_back("token: content type");
+    return Error(400, "content type");
+  }
+  auto form = ParseQuery(req.body());
+  if (form["grant_type"] != "urn:ietf:params:oauth:grant-type:jwt-bearer") {
+    violations_.push_back("token: grant_type");
+    return Json(400, {{"error", "unsupported_grant_type"}});
+  }
+  std::string why;
+  if (!VerifyJwt(form["assertion"], why)) {
+    violations_.push_back("token: " + why);
+    return Json(400, {{"error", "invalid_grant"}, {"error_description", why}});
+  }
+  std::string token = "tok-" + std::to_string(token_requests_);
+  tokens_[token] = std::chrono::steady_clock::now() + std::chrono::seconds(token_ttl_s_);
+  return Json(200, {{"access_token", token}, {"expires_in", token_ttl_s_}, {"token_type", "Bearer"}});
+}
+
+http::Response BigQueryStub::Handle(const http::Request& req) {
+  std::string target(req.target());
+  std::string path = target.substr(0, target.find('?'));
+  if (path == "/token" && req.method() == http::Verb::post) return Token(req);
+  if (path.rfind("/bigquery/v2/projects/test-project/", 0) != 0) return Error(404, "not found: " + path);
+  std::lock_guard<std::mutex> l(mu_);
+  std::string auth(req[http::Field::authorization]);
+  auto tok = tokens_.find(auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "");
+  if (tok == tokens_.end() || tok->second <= std::chrono::steady_clock::now()) return Error(401, "invalid or expired token");
+  return Api(req, target.substr(std::string("/bigquery/v2/projects/test-project").size()));
+}
+
+// Called with mu_ held.
+http::Response BigQueryStub::Api(const http::Request& req, const std::string& target) {
+  std::string path = target.substr(0, target.find('?'));
+  json body = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
+  if (req.method() == http::Verb::post && !body.is_object()) {
+    violations_.push_back("body is not a JSON object: " + path);
+    return Error(400, "parse error");
+  }
+  if (req.method() == http::Verb::post && path == "/datasets") {
+    std::string id = body["datasetReference"].value("datasetId", "");
+    if (id.empty() || body["datasetReference"].value("projectId", "") != "test-project") violations_.push_back("datasets.insert shape");
+    if (!datasets_.insert(id).second) return Error(409, "Already Exists: Dataset test-project:" + id);
+    return Json(200, {{"kind", "bigquery#dataset"}, {"id", "test-project:" + id}});
+  }
+  if (req.method() == http::Verb::post && path.size() > 7 && path.substr(path.size() - 7) == "/tables") {
+    const json& ref = body["tableReference"];
+    std::string id = ref.value("tableId", "");
+    if (id.empty() || !datasets_.count(ref.value("datasetId", ""))) violations_.push_back("tables.insert shape or unknown dataset");
+    if (id == "raw" && (!body.contains("timePartitioning") || body["timePartitioning"].value("field", "") != "received_at")) {
+      violations_.push_back("raw is not partitioned by received_at");
+    }
+    if (id == "raw_normalized" && (!body.contains("view") || body["view"].value("useLegacySql", true))) {
+      violations_.push_back("raw_normalized is not a standard-SQL view");
+    }
+    if (!tables_.insert(id).second) return Error(409, "Already Exists: Table " + id);
+    return Json(200, {{"kind", "bigquery#table"}, {"id", id}});
+  }
+  const std::string suffix = "/insertAll";
+  if (req.method() == http::Verb::post && path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix) {
+    ++insert_calls_;
+    std::string table = path.substr(0, path.size() - suffix.size());
+    table = table.substr(table.rfind('/') + 1);
+    if (fail_count_ > 0) {
+      --fail_count_;
+      return Error(fail_status_, "injected failure");
+    }
+    const json& rows = body["rows"];
+    if (!rows.is_array() || rows.empty() || rows.size() > 500) violations_.push_back("insertAll: rows must be 1..500");
+    if (req.body().size() > 10 * 1024 * 1024) violations_.push_back("insertAll: request over 10 MB");
+    max_rows_ = std::max(max_rows_, rows.size());
+    json errors = json::array();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::string id = rows[i].value("insertId", "");
+      if (id.empty() || !rows[i]["json"].is_object()) violations_.push_back("insertAll: row without insertId or json");
+      if (reject_once_.erase(id)) errors.push_back({{"index", i}, {"errors", {{{"reason", "backendError"}, {"message", "try again"}}}}});
+    }
+    if (!errors.empty()) {
+      // As BigQuery does without skipInvalidRows: nothing is stored, the other rows are "stopped".
+      std::set<size_t> failed;
+      for (auto& e : errors) failed.insert(e["index"].get<size_t>());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (!failed.count(i)) errors.push_back({{"index", i}, {"errors", {{{"reason", "stopped"}, {"message", ""}}}}});
+      }
+      return Json(200, {{"kind", "bigquery#tableDataInsertAllResponse"}, {"insertErrors", errors}});
+    }
+    for (const auto& r : rows) rows_[table][r.value("insertId", "")] = r["json"];
+    return Json(200, {{"kind", "bigquery#tableDataInsertAllResponse"}});
+  }
+  if (req.method() == http::Verb::post && path == "/queries") {
+    if (!body.contains("query") || body.value("useLegacySql", true)) violations_.push_back("jobs.query shape");
+    std::string job = "job-" + std::to_string(++jobs_);
+    // Not complete yet: the client has to poll getQueryResults.
+    return Json(200, {{"kind", "bigquery#queryResponse"}, {"jobComplete", false},
+                      {"jobReference", {{"projectId", "test-project"}, {"jobId", job}, {"location", "US"}}}});
+  }
+  if (req.method() == http::Verb::get && path.rfind("/queries/job-", 0) == 0) {
+    auto q = ParseQuery(target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1));
+    if (q["location"] != "US") violations_.push_back("getQueryResults without the job's location");
+    size_t offset = q.count("pageToken") ? std::stoul(q["pageToken"].substr(1)) : 0;
+    std::vector<json> all;
+    for (const auto& [id, row] : rows_["raw"]) {
+      all.push_back({{"f", {{{"v", row.value("tandem_id", "")}}, {{"v", std::to_string(row.value("received_at", 0.0))}}, {{"v", row.value("data", "")}}}}});
+    }
+    json page = json::array();
+    for (size_t i = offset; i < all.size() && i < offset + page_size_; ++i) page.push_back(all[i]);
+    json out = {{"kind", "bigquery#getQueryResultsResponse"}, {"jobComplete", true}, {"totalRows", std::to_string(all.size())},
+                {"jobReference", {{"projectId", "test-project"}, {"jobId", path.substr(9)}, {"location", "US"}}}, {"rows", page}};
+    if (offset + page_size_ < all.size()) out["pageToken"] = "p" + std::to_string(offset + page_size_);
+    return Json(200, out);
+  }
+  violations_.push_back("unexpected request " + std::string(req.method_string()) + " " + path);
+  return Error(404, "not found");
+}
+
+}  // namespace tandem::testing

@@ -1,0 +1,56 @@
+// A local stand-in for Google's OAuth token endpoint and BigQuery's REST API,
+// over HTTPS: it verifies the JWT's RS256 signature against the service
+// account's public key and the shapes of datasets.insert, tables.insert,
+// tabledata.insertAll and jobs.query / getQueryResults, and can inject faults.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/support/https_stub.h"
+
+namespace tandem::testing {
+
+class BigQueryStub {
+ public:
+  explicit BigQueryStub(const TestPki& pki, int token_ttl_s = 3600);
+  std::string url() const { return server_->url(); }
+  std::string token_uri() const { return url() + "/token"; }
+
+  void FailNextInserts(unsigned status, int count);
+  void RejectRowsOnce(std::set<std::string> insert_ids);
+  void set_page_size(size_t n);
+  void RevokeTokens();  // every issued token answers 401 from now on
+
+  size_t token_requests() const;
+  size_t insert_calls() const;
+  size_t max_rows_per_insert() const;
+  std::map<std::string, nlohmann::json> rows(const std::string& table) const;
+  std::set<std::string> tables() const;
+  std::vector<std::string> violations() const;  // requests that broke the documented shapes
+
+ private:
+  http::Response Handle(const http::Request& req);
+  http::Response Token(const http::Request& req);
+  http::Response Api(const http::Request& req, const std::string& path);
+  bool VerifyJwt(const std::string& jwt, std::string& why);
+
+  std::string public_pem_;
+  int token_ttl_s_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point> tokens_;
+  size_t token_requests_ = 0, insert_calls_ = 0, max_rows_ = 0, page_size_ = 2, jobs_ = 0;
+  unsigned fail_status_ = 0;
+  int fail_count_ = 0;
+  std::set<std::string> reject_once_;
+  std::set<std::string> datasets_, tables_;
+  std::map<std::string, std::map<std::string, nlohmann::json>> rows_;
+  std::vector<std::string> violations_;
+  std::unique_ptr<HttpsStub> server_;
+};
+
+}  // namespace tandem::testing
