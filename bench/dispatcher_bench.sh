@@ -11,18 +11,7 @@ scripts/build.sh build >/dev/null
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 DISPATCHER_PORT=19580 TRACE_PORT=19581
-work=$(mktemp -d /tmp/tandem-dbench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-wait_port() {  # bounded: 10 s
-  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
-  echo "nothing listens on $1" >&2; return 1
-}
+source bench/lib.sh
 
 ./build/bench/bench_upstream --port $TRACE_PORT >/dev/null & pids+=($!)
 cat > "$work/tandem.yaml" <<YAML

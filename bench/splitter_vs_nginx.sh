@@ -13,24 +13,7 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 LIVE_PORT=19180 CAND_PORT=19280 SPLIT_PORT=19080 ADMIN_PORT=19081 NGINX_PORT=19090
-work=$(mktemp -d /tmp/tandem-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-wait_port() {  # bounded: 10 s
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on $1" >&2
-  return 1
-}
+source bench/lib.sh
 
 start_upstream() {  # port delay_ms -> pid
   ./build/bench/bench_upstream --port "$1" --delay-ms "$2" --threads 1 >/dev/null &

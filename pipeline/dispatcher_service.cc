@@ -5,6 +5,7 @@
 #include <future>
 
 #include "common/dataset.h"
+#include "common/drain.h"
 #include "common/http_server.h"
 #include "common/log.h"
 #include "pipeline/dispatcher_handler.h"
@@ -51,8 +52,8 @@ class DispatcherProcess {
       if (ec) return;
       log::Info("draining", {{"signal", sig}});
       server_.BeginDrain();
-      drain_deadline_ = Clock::now() + std::chrono::seconds(10);
-      PollDrain();
+      WaitUntilIdle(drain_timer_, [this] { return server_.open_connections() == 0; },
+                    Clock::now() + std::chrono::seconds(10), [this](bool) { stopped_.set_value(); });
     });
     workers_.Start();
     log::Info("listening", {{"port", server_.port()}, {"color", ColorName(color_)},
@@ -73,17 +74,6 @@ class DispatcherProcess {
     http::ServerOptions o;
     o.body_limit = c.splitter.max_body_bytes;
     return o;
-  }
-
-  void PollDrain() {
-    if (server_.open_connections() == 0 || Clock::now() >= drain_deadline_) {
-      stopped_.set_value();
-      return;
-    }
-    drain_timer_.expires_after(std::chrono::milliseconds(5));
-    drain_timer_.async_wait([this](boost::system::error_code ec) {
-      if (!ec) PollDrain();
-    });
   }
 
   void BeforeScrape() {
@@ -110,7 +100,6 @@ class DispatcherProcess {
   http::Server server_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
-  Clock::time_point drain_deadline_;
   std::promise<void> stopped_;
 };
 

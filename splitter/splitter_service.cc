@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <future>
 
+#include "common/drain.h"
 #include "common/http_server.h"
 #include "common/io_workers.h"
 #include "common/log.h"
@@ -95,24 +96,17 @@ class SplitterProcess {
       }
       log::Info("draining", {{"signal", sig}, {"inflight", ingest_.inflight()}});
       ingest_server_.BeginDrain();
-      drain_deadline_ = Clock::now() + std::chrono::milliseconds(config_.splitter.drain_timeout_ms);
-      PollDrain();
-    });
-  }
-
-  // Every accepted request gets its answer, and every candidate copy its
-  // outcome, before the process exits (bounded by drain_timeout_ms).
-  void PollDrain() {
-    bool idle = ingest_server_.open_connections() == 0 && ingest_.inflight() == 0;
-    if (idle || Clock::now() >= drain_deadline_) {
-      if (!idle) log::Warn("drain timed out", {{"open_connections", ingest_server_.open_connections()}, {"inflight", ingest_.inflight()}});
-      admin_server_.BeginDrain();
-      stopped_.set_value();
-      return;
-    }
-    drain_timer_.expires_after(std::chrono::milliseconds(5));
-    drain_timer_.async_wait([this](boost::system::error_code ec) {
-      if (!ec) PollDrain();
+      // Every accepted request gets its answer, and every candidate copy its
+      // outcome, before the process exits (bounded by drain_timeout_ms).
+      WaitUntilIdle(
+          drain_timer_, [this] { return ingest_server_.open_connections() == 0 && ingest_.inflight() == 0; },
+          Clock::now() + std::chrono::milliseconds(config_.splitter.drain_timeout_ms), [this](bool idle) {
+            if (!idle) {
+              log::Warn("drain timed out", {{"open_connections", ingest_server_.open_connections()}, {"inflight", ingest_.inflight()}});
+            }
+            admin_server_.BeginDrain();
+            stopped_.set_value();
+          });
     });
   }
 
@@ -148,7 +142,6 @@ class SplitterProcess {
   http::Server admin_server_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
-  Clock::time_point drain_deadline_;
   std::promise<void> stopped_;
 };
 
