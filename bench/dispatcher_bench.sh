@@ -10,6 +10,7 @@ scripts/build.sh build >/dev/null
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
+WRK_THREADS=${WRK_THREADS:-1}
 DISPATCHER_PORT=19580 TRACE_PORT=19581
 source bench/lib.sh
 
@@ -23,7 +24,7 @@ YAML
 ./build/tandem dispatcher -c "$work/tandem.yaml" --color blue 2>"$work/dispatcher.log" & dpid=$!; pids+=($dpid)
 wait_port $DISPATCHER_PORT; wait_port $TRACE_PORT
 
-out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/post.lua "http://127.0.0.1:$DISPATCHER_PORT/v1/events")
+out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/post.lua "http://127.0.0.1:$DISPATCHER_PORT/v1/events")
 rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
 total=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -39,4 +40,4 @@ echo "|---|---|---|---|---|---|---|---|"
 printf "| %.0f | %s | %s | %s | %s | %.0f | %s | %s |\n" "$rps" "$p50" "$p99" "$total" "$non2xx" "$accepted" "$rows" "$rss"
 echo
 grep -E "commit_(seconds|records)_(bucket|sum|count)" "$work/metrics.txt" | sed "s/^/# /" >&2 || true
-echo "machine: $(nproc) cores, $(uname -r); wrk -t2 -c$CONNECTIONS -d${DURATION}s; every 202 followed an fdatasync"
+echo "machine: $(nproc) cores, $(uname -r); wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s; every 202 followed an fdatasync"

@@ -40,7 +40,7 @@ struct SplitterConfig {
   uint32_t max_inflight_per_color = 8192;
   // Ours: connections to the candidate's dispatcher, across all threads; copies
   // beyond them wait (still within max_inflight_per_color and the timeout).
-  uint32_t candidate_max_connections = 256;
+  uint32_t candidate_max_connections = 1024;
   std::vector<std::string> cors_origins;
   std::string compare_url = "http://127.0.0.1:8090";
   // Not in SPEC's sample, ours: how long a client may take to send headers and body.
