@@ -37,7 +37,8 @@ class DispatcherProcess {
         handler_(workers_, spool_, metrics_, dm_, [this] { BeforeScrape(); }),
         server_(workers_, cc_.dispatcher_listen, Options(config_), handler_),
         signals_(workers_.context(0), SIGTERM, SIGINT),
-        drain_timer_(workers_.context(0)) {
+        drain_timer_(workers_.context(0)),
+        retention_timer_(workers_.context(0)) {
     if (auto ec = dataset_->Bootstrap()) {
       // Not fatal: the loader retries, and the spool keeps every event meanwhile.
       log::Warn("dataset not ready; events are spooled until it is", {{"error", dataset_->last_error()}});
@@ -48,6 +49,7 @@ class DispatcherProcess {
     loader_.Start();
     forwarder_.Start();
     server_.Start();
+    ReleaseConsumed();
     signals_.async_wait([this](boost::system::error_code ec, int sig) {
       if (ec) return;
       log::Info("draining", {{"signal", sig}});
@@ -82,8 +84,15 @@ class DispatcherProcess {
     dm_.spool_segments.Set(static_cast<double>(spool_.segments()));
     dm_.loader_lag_bytes.Set(static_cast<double>(end - std::min(end, loader_.position())));
     dm_.forwarder_lag_bytes.Set(static_cast<double>(end - std::min(end, forwarder_.position())));
-    // Retention: whole segments both consumers have passed.
+  }
+
+  // Retention, once a second: whole segments both consumers have passed go.
+  void ReleaseConsumed() {
     spool_.Release(std::min(loader_.position(), forwarder_.position()));
+    retention_timer_.expires_after(std::chrono::seconds(1));
+    retention_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) ReleaseConsumed();
+    });
   }
 
   Config config_;
@@ -100,6 +109,7 @@ class DispatcherProcess {
   http::Server server_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer retention_timer_;
   std::promise<void> stopped_;
 };
 
