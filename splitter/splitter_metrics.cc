@@ -27,6 +27,10 @@ SplitterMetrics::SplitterMetrics(Metrics& m)
   const char* reasons[] = {"body_too_large", "empty_body", "unsupported_media_type", "not_found",
                            "method_not_allowed", "malformed", "header_timeout", "cors_forbidden"};
   for (int i = 0; i < static_cast<int>(Rejection::kCount); ++i) rejected_[i] = &rej.Add({{"reason", reasons[i]}});
+  // The usual answers exist from the start, so dashboards show zeros, not gaps.
+  for (unsigned code : {202u, 400u, 403u, 404u, 405u, 413u, 415u, 502u, 504u}) {
+    by_status_[code] = &responses_.Add({{"code", std::to_string(code)}});
+  }
   auto& live = m.Gauge("tandem_splitter_live", "1 for the color that is live");
   for (int c = 0; c < 2; ++c) live_[c] = &live.Add({{"color", colors[c]}});
 }
