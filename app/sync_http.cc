@@ -1,11 +1,9 @@
 #include "app/sync_http.h"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <cstdlib>
-#include <optional>
 
 #include "common/http_client.h"
+#include "common/sync_client.h"
 
 namespace tandem::app {
 
@@ -20,24 +18,14 @@ FetchResult FetchWith(http::Verb method, const std::string& url, const std::stri
     out.ec = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
     return out;
   }
-  boost::asio::io_context io;
-  std::optional<boost::asio::ssl::context> ssl;
-  if (up.tls) {
-    ssl.emplace(boost::asio::ssl::context::tls_client);
-    ssl->set_default_verify_paths();
-    if (!ca_file.empty()) ssl->load_verify_file(ca_file);
-    up.ssl = &*ssl;
-  }
-  auto pool = http::ClientPool::Create(io, up, {.max_idle = 1});
+  http::SyncClient client(url.substr(0, url.size() - (target == "/" && url.back() != '/' ? 0 : target.size())), ca_file);
   http::Request req{method, target, 11};
   for (const auto& [name, value] : headers) req.insert(name, value);
   if (!content_type.empty()) req.set(http::Field::content_type, content_type);
   req.body() = body;
-  pool->Send(std::move(req), timeout, [&out](boost::system::error_code ec, http::Response&& res) {
-    out.ec = ec;
-    out.res = std::move(res);
-  });
-  io.run();
+  auto r = client.Send(std::move(req), timeout);
+  out.ec = r.ec;
+  out.res = std::move(r.res);
   return out;
 }
 

@@ -66,7 +66,7 @@ TEST(SplitterMirror, EveryRequestReachesBothColorsByteIdenticalWithOneId) {
     EXPECT_EQ(ids[i][14], '7') << "UUIDv7";
   }
   EXPECT_EQ(unique.size(), static_cast<size_t>(kN));
-  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="ok",role="candidate"})"), kN);
+  EXPECT_EQ(h.WaitForMetric(R"(tandem_splitter_forwarded_total{color="blue",outcome="ok",role="candidate"})", kN), kN);
   EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="green",outcome="ok",role="live"})"), kN);
   EXPECT_EQ(h.Metric(R"(tandem_splitter_live{color="green"})"), 1);
 }
@@ -95,7 +95,7 @@ TEST(SplitterMirror, CandidateDownChangesNothingForLive) {
   auto statuses = Burst(h, 100);
   for (unsigned s : statuses) EXPECT_EQ(s, 202u);
   EXPECT_EQ(h.green->count(), 100u);
-  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})"), 100);
+  EXPECT_EQ(h.WaitForMetric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})", 100), 100);
 }
 
 TEST(SplitterMirror, ACandidateThatComesBackGetsCopiesAgain) {
@@ -120,7 +120,7 @@ TEST(SplitterMirror, CandidateAnswering500ChangesNothingForLive) {
   auto statuses = Burst(h, 100);
   for (unsigned s : statuses) EXPECT_EQ(s, 202u);
   EXPECT_EQ(h.blue->WaitFor(100), 100u);
-  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})"), 100);
+  EXPECT_EQ(h.WaitForMetric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})", 100), 100);
 }
 
 TEST(SplitterMirror, HangingCandidateIsShedBeyondItsBoundAndLiveStillAnswers) {

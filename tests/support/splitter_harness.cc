@@ -76,6 +76,13 @@ app::FetchResult SplitterHarness::Admin(http::Verb verb, const std::string& path
   return app::Fetch(verb, AdminUrl(path), body, token, std::chrono::seconds(10));
 }
 
+double SplitterHarness::WaitForMetric(const std::string& sample, double value, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  double v = Metric(sample);
+  while (v != value && std::chrono::steady_clock::now() < deadline) v = Metric(sample);
+  return v;
+}
+
 double SplitterHarness::Metric(const std::string& sample) {
   auto r = app::Fetch(http::Verb::get, AdminUrl("/metrics"), "", "", std::chrono::seconds(10));
   std::istringstream in(r.res.body());

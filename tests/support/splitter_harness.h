@@ -37,6 +37,10 @@ class SplitterHarness {
   // The value of one sample in the splitter's /metrics, e.g.
   // tandem_splitter_forwarded_total{color="blue",outcome="ok",role="candidate"}; -1 when absent.
   double Metric(const std::string& sample);
+  // Scrapes until the sample equals `value` or `timeout` passes; returns the last value.
+  // (A candidate copy's outcome is counted when its answer arrives, after the stand-in saw it.)
+  double WaitForMetric(const std::string& sample, double value,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   std::unique_ptr<StubUpstream> blue, green, compare;
   uint16_t blue_port = 0;
