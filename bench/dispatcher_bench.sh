@@ -39,5 +39,5 @@ echo "| acked events/s | p50 | p99 | requests | non-2xx | accepted (metric) | ro
 echo "|---|---|---|---|---|---|---|---|"
 printf "| %.0f | %s | %s | %s | %s | %.0f | %s | %s |\n" "$rps" "$p50" "$p99" "$total" "$non2xx" "$accepted" "$rows" "$rss"
 echo
-grep -E "commit_(seconds|records)_(bucket|sum|count)" "$work/metrics.txt" | sed "s/^/# /" >&2 || true
+grep -E "(commit_seconds|commit_records|ack_latency_seconds)_(bucket|sum|count)" "$work/metrics.txt" | sed "s/^/# /" >&2 || true
 echo "machine: $(nproc) cores, $(uname -r); wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s; every 202 followed an fdatasync"

@@ -31,14 +31,16 @@ class DispatcherProcess {
                               dm_.commit_records.Observe(static_cast<double>(n));
                             }}),
         dataset_(OpenDataset(config_, color)),
-        loader_(spool_, *dataset_, Checkpoint(ForColor(cc_.spool_dir, color) + "/loader.checkpoint"), dm_),
+        // Retention runs on the loader's thread, which may block on disk: deleting a
+        // segment syncs the folder, which must not stall the threads that ack.
+        loader_(spool_, *dataset_, Checkpoint(ForColor(cc_.spool_dir, color) + "/loader.checkpoint"), dm_,
+                [this](uint64_t loaded) { spool_.Release(std::min(loaded, forwarder_.position())); }),
         forwarder_(spool_, cc_.trace_listen, Checkpoint(ForColor(cc_.spool_dir, color) + "/forwarder.checkpoint"), dm_),
         workers_(2),
         handler_(workers_, spool_, metrics_, dm_, [this] { BeforeScrape(); }),
         server_(workers_, cc_.dispatcher_listen, Options(config_), handler_),
         signals_(workers_.context(0), SIGTERM, SIGINT),
-        drain_timer_(workers_.context(0)),
-        retention_timer_(workers_.context(0)) {
+        drain_timer_(workers_.context(0)) {
     if (auto ec = dataset_->Bootstrap()) {
       // Not fatal: the loader retries, and the spool keeps every event meanwhile.
       log::Warn("dataset not ready; events are spooled until it is", {{"error", dataset_->last_error()}});
@@ -49,7 +51,6 @@ class DispatcherProcess {
     loader_.Start();
     forwarder_.Start();
     server_.Start();
-    ReleaseConsumed();
     signals_.async_wait([this](boost::system::error_code ec, int sig) {
       if (ec) return;
       log::Info("draining", {{"signal", sig}});
@@ -86,14 +87,6 @@ class DispatcherProcess {
     dm_.forwarder_lag_bytes.Set(static_cast<double>(end - std::min(end, forwarder_.position())));
   }
 
-  // Retention, once a second: whole segments both consumers have passed go.
-  void ReleaseConsumed() {
-    spool_.Release(std::min(loader_.position(), forwarder_.position()));
-    retention_timer_.expires_after(std::chrono::seconds(1));
-    retention_timer_.async_wait([this](boost::system::error_code ec) {
-      if (!ec) ReleaseConsumed();
-    });
-  }
 
   Config config_;
   Color color_;
@@ -109,7 +102,6 @@ class DispatcherProcess {
   http::Server server_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
-  asio::steady_timer retention_timer_;
   std::promise<void> stopped_;
 };
 

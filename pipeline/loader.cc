@@ -17,8 +17,10 @@ std::chrono::milliseconds Backoff(int attempt) {
   return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng));
 }
 
-Loader::Loader(Spool& spool, Dataset& dataset, Checkpoint checkpoint, DispatcherMetrics& metrics, size_t batch)
-    : spool_(spool), dataset_(dataset), checkpoint_(std::move(checkpoint)), metrics_(metrics), batch_(batch) {
+Loader::Loader(Spool& spool, Dataset& dataset, Checkpoint checkpoint, DispatcherMetrics& metrics,
+               std::function<void(uint64_t)> after_batch, size_t batch)
+    : spool_(spool), dataset_(dataset), checkpoint_(std::move(checkpoint)), metrics_(metrics),
+      after_batch_(std::move(after_batch)), batch_(batch) {
   pos_ = std::max(checkpoint_.Load(), spool_.start());
 }
 
@@ -86,6 +88,7 @@ void Loader::Run() {
     }
     metrics_.loaded.Increment(static_cast<double>(rows.size()));
     unreported = true;
+    if (after_batch_) after_batch_(end);
   }
   if (pos_.load() != saved) {
     if (auto ec = checkpoint_.Save(pos_.load())) log::Error("cannot save the loader checkpoint", {{"error", ec.message()}});

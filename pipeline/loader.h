@@ -18,7 +18,9 @@ namespace tandem::pipeline {
 
 class Loader {
  public:
-  Loader(Spool& spool, Dataset& dataset, Checkpoint checkpoint, DispatcherMetrics& metrics, size_t batch = 500);
+  // `after_batch(position)` runs on the loader's thread after each committed batch.
+  Loader(Spool& spool, Dataset& dataset, Checkpoint checkpoint, DispatcherMetrics& metrics,
+         std::function<void(uint64_t)> after_batch = nullptr, size_t batch = 500);
   ~Loader();
   void Start();
   void Stop();  // finishes the batch in hand
@@ -32,6 +34,7 @@ class Loader {
   Dataset& dataset_;
   Checkpoint checkpoint_;
   DispatcherMetrics& metrics_;
+  std::function<void(uint64_t)> after_batch_;
   size_t batch_;
   std::atomic<uint64_t> pos_{0};
   std::atomic<bool> stop_{false};

@@ -51,6 +51,7 @@ Spool::Spool(SpoolOptions options) : opts_(std::move(options)) {
   for (const auto& e : fs::directory_iterator(opts_.dir)) {
     std::string n = e.path().filename().string();
     if (n.size() == 24 && n.substr(20) == ".seg") segments_.push_back({std::stoull(n.substr(0, 20)), e.path().string()});
+    if (n.size() == 29 && n.substr(20) == ".seg.free") free_.push_back(e.path().string());
   }
   std::sort(segments_.begin(), segments_.end(), [](const Segment& a, const Segment& b) { return a.base < b.base; });
   if (segments_.empty()) segments_.push_back({0, SegmentPath(0)});
@@ -82,7 +83,7 @@ void Spool::OpenTail() {
                    static_cast<uint32_t>(static_cast<unsigned char>(hdr[2])) << 16 |
                    static_cast<uint32_t>(static_cast<unsigned char>(hdr[3])) << 24;
     if (good + kFrameHeader + len > size || !ReadAt(tail_fd_, good, kFrameHeader + len, buf)) break;
-    size_t n = DecodeFrame(buf, rec);
+    size_t n = DecodeFrame(buf, tail.base, rec);
     if (n == 0) break;
     good += n;
   }
@@ -96,10 +97,23 @@ void Spool::OpenTail() {
   FsyncDir(opts_.dir);
 }
 
+// Starts the next segment at the durable end, in a recycled file when one is
+// free: overwriting blocks the file already has changes neither its size nor its
+// extents, so fdatasync flushes data without a journal commit, and no delete
+// (a TRIM on `discard` mounts) ever happens on the ack path.
 void Spool::Rotate() {
   ::close(tail_fd_);
   uint64_t base = durable_end_.load();
   std::string path = SegmentPath(base);
+  std::string recycled;
+  {
+    std::lock_guard<std::mutex> l(seg_mu_);
+    if (!free_.empty()) {
+      recycled = free_.front();
+      free_.pop_front();
+    }
+  }
+  if (!recycled.empty() && ::rename(recycled.c_str(), path.c_str()) != 0) recycled.clear();
   tail_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (tail_fd_ < 0) return;
   FsyncDir(opts_.dir);
@@ -143,11 +157,17 @@ void Spool::WriterLoop() {
       batch.swap(queue_);
     }
     buf.clear();
-    for (auto& p : batch) buf += p.frame;
-    queued_bytes_ -= buf.size();
+    size_t batch_bytes = 0;
+    for (auto& p : batch) batch_bytes += p.frame.size();
+    queued_bytes_ -= batch_bytes;
     std::error_code ec;
     auto t0 = std::chrono::steady_clock::now();
-    if (tail_size_ > 0 && tail_size_ + buf.size() > opts_.segment_bytes) Rotate();
+    if (tail_size_ > 0 && tail_size_ + batch_bytes > opts_.segment_bytes) Rotate();
+    uint64_t base = durable_end_.load() - tail_size_;
+    for (auto& p : batch) {
+      SealFrame(p.frame, base);
+      buf += p.frame;
+    }
     if (tail_fd_ < 0) ec = std::make_error_code(std::errc::io_error);
     size_t off = 0;
     while (!ec && off < buf.size()) {
@@ -211,7 +231,7 @@ std::error_code Spool::Read(uint64_t pos, size_t max_records, std::vector<SpoolE
     size_t used = 0;
     SpoolEntry e;
     while (ok && out.size() < max_records && used < buf.size()) {
-      size_t n = DecodeFrame(std::string_view(buf).substr(used), e.record);
+      size_t n = DecodeFrame(std::string_view(buf).substr(used), seg.base, e.record);
       if (n == 0) {
         if (used > 0) break;
         // A single frame larger than the chunk: read exactly it.
@@ -221,7 +241,7 @@ std::error_code Spool::Read(uint64_t pos, size_t max_records, std::vector<SpoolE
                        static_cast<uint32_t>(static_cast<unsigned char>(hdr[1])) << 8 |
                        static_cast<uint32_t>(static_cast<unsigned char>(hdr[2])) << 16 |
                        static_cast<uint32_t>(static_cast<unsigned char>(hdr[3])) << 24;
-        if (!ReadAt(fd, pos - seg.base, kFrameHeader + len, buf) || DecodeFrame(buf, e.record) == 0) {
+        if (!ReadAt(fd, pos - seg.base, kFrameHeader + len, buf) || DecodeFrame(buf, seg.base, e.record) == 0) {
           ::close(fd);
           return std::make_error_code(std::errc::illegal_byte_sequence);
         }
@@ -240,17 +260,32 @@ std::error_code Spool::Read(uint64_t pos, size_t max_records, std::vector<SpoolE
 }
 
 void Spool::Release(uint64_t pos) {
-  std::vector<std::string> doomed;
+  std::vector<std::string> done;
   {
     std::lock_guard<std::mutex> l(seg_mu_);
     // A segment can go when the next one starts at or before pos; the tail never goes.
     while (segments_.size() > 1 && segments_[1].base <= pos) {
-      doomed.push_back(segments_.front().path);
+      done.push_back(segments_.front().path);
       segments_.erase(segments_.begin());
     }
   }
-  for (const auto& p : doomed) ::unlink(p.c_str());
-  if (!doomed.empty()) FsyncDir(opts_.dir);
+  if (done.empty()) return;
+  for (const auto& p : done) {
+    // Kept for reuse by Rotate (at most kFreeSegments); the rest are deleted.
+    std::string free_path = p + ".free";
+    bool keep;
+    {
+      std::lock_guard<std::mutex> l(seg_mu_);
+      keep = free_.size() < kFreeSegments;
+    }
+    if (keep && ::rename(p.c_str(), free_path.c_str()) == 0) {
+      std::lock_guard<std::mutex> l(seg_mu_);
+      free_.push_back(free_path);
+    } else {
+      ::unlink(p.c_str());
+    }
+  }
+  FsyncDir(opts_.dir);
 }
 
 void Spool::Stop() {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -74,6 +75,8 @@ class Spool {
   SpoolOptions opts_;
   mutable std::mutex seg_mu_;
   std::vector<Segment> segments_;
+  static constexpr size_t kFreeSegments = 2;
+  std::deque<std::string> free_;  // consumed segment files kept for reuse
   int tail_fd_ = -1;
   uint64_t tail_size_ = 0;
 

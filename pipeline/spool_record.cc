@@ -52,6 +52,15 @@ uint32_t Crc(std::string_view s) {
 
 }  // namespace
 
+uint32_t SegmentSalt(uint64_t base) {
+  return base == 0 ? 0 : static_cast<uint32_t>((base * 0x9E3779B97F4A7C15ull) >> 32) | 1u;
+}
+
+void SealFrame(std::string& frame, uint64_t base) {
+  uint32_t salt = SegmentSalt(base);
+  for (int i = 0; i < 4; ++i) frame[4 + i] = static_cast<char>(static_cast<unsigned char>(frame[4 + i]) ^ ((salt >> (8 * i)) & 0xff));
+}
+
 void EncodeFrame(const SpoolRecord& r, std::string& out) {
   size_t start = out.size();
   out.append(kFrameHeader, '\0');
@@ -73,13 +82,13 @@ void EncodeFrame(const SpoolRecord& r, std::string& out) {
   std::memcpy(out.data() + start, hdr.data(), kFrameHeader);
 }
 
-size_t DecodeFrame(std::string_view data, SpoolRecord& out) {
+size_t DecodeFrame(std::string_view data, uint64_t base, SpoolRecord& out) {
   Reader h{data};
   uint32_t len = h.U32();
   uint32_t crc = h.U32();
   if (!h.ok || len > kMaxPayload || data.size() < kFrameHeader + len) return 0;
   std::string_view payload = data.substr(kFrameHeader, len);
-  if (Crc(payload) != crc) return 0;
+  if ((Crc(payload) ^ SegmentSalt(base)) != crc) return 0;
   Reader r{payload};
   out.tandem_id = r.Str();
   out.received_at_ms = r.I64();

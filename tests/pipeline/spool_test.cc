@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <future>
 
@@ -65,6 +66,44 @@ TEST(Spool, ATornTailIsCutOffAtRecovery) {
   ASSERT_FALSE(s.Read(0, 100, out));
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[3].record.tandem_id, "id-4");
+}
+
+TEST(Spool, ConsumedSegmentsAreRecycledAndTheirOldFramesNeverComeBack) {
+  testing::TempDir d;
+  auto files = [&] {  // segment files (and .free ones) in the folder
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(d.path())) n += e.is_regular_file();
+    return n;
+  };
+  uint64_t keep_from;
+  {
+    Spool s({d.path(), 200, 1 << 20});
+    for (int i = 0; i < 30; ++i) AppendSync(s, Rec(i));
+    std::vector<SpoolEntry> all;
+    ASSERT_FALSE(s.Read(s.start(), 100, all));
+    ASSERT_EQ(all.size(), 30u);
+    keep_from = all[24].end;
+    s.Release(keep_from);
+    size_t free_files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(d.path())) free_files += e.path().extension() == ".free";
+    EXPECT_EQ(free_files, 2u) << "two consumed segments are kept for reuse, the rest deleted";
+    EXPECT_LT(files(), 10u);
+    for (int i = 30; i < 60; ++i) AppendSync(s, Rec(i));  // rotations take the recycled files first
+    bool any_free = false;
+    for (const auto& e : std::filesystem::directory_iterator(d.path())) any_free |= e.path().extension() == ".free";
+    EXPECT_FALSE(any_free) << "free files were reused";
+  }
+  Spool s({d.path(), 200, 1 << 20});  // reopened: recovery must not see stale frames either
+  std::vector<SpoolEntry> out;
+  ASSERT_FALSE(s.Read(s.start(), 1000, out));
+  ASSERT_FALSE(out.empty());
+  std::vector<std::string> ids;
+  for (auto& e : out) ids.push_back(e.record.tandem_id);
+  EXPECT_EQ(ids.back(), "id-59");
+  for (size_t i = 1; i < out.size(); ++i) {
+    EXPECT_EQ(std::stoi(ids[i].substr(3)), std::stoi(ids[i - 1].substr(3)) + 1) << "no gaps, no stale records";
+  }
+  EXPECT_LE(std::stoi(ids.front().substr(3)), 25);
 }
 
 TEST(Spool, AFullSpoolRefusesAppends) {
