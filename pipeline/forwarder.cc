@@ -48,7 +48,9 @@ void Forwarder::Stop() {
 
 void Forwarder::Pump() {
   if (stopping_) return;
-  if (inflight_.size() < window_ && spool_.durable_end() > next_read_) {
+  // Refill in halves of the window, so a backlog is read in batches, not a record
+  // per completed send.
+  if (inflight_.size() <= window_ / 2 && spool_.durable_end() > next_read_) {
     std::vector<SpoolEntry> entries;
     if (auto ec = spool_.Read(next_read_, window_ - inflight_.size(), entries)) {
       log::Error("forwarder cannot read the spool", {{"error", ec.message()}});

@@ -224,8 +224,11 @@ std::error_code Spool::Read(uint64_t pos, size_t max_records, std::vector<SpoolE
     if (pos >= seg_end) break;
     int fd = ::open(seg.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Errno();
-    // One read of up to 4 MiB covers a batch of small events.
-    uint64_t chunk_end = std::min<uint64_t>(seg_end, pos + (4ull << 20));
+    // About what `max_records` small events need, 64 KiB to 4 MiB (a frame larger
+    // than that is read on its own below): a consumer asking for a few records
+    // must not copy megabytes to decode them.
+    uint64_t want = std::clamp<uint64_t>((max_records - out.size()) * 1024, 64 << 10, 4 << 20);
+    uint64_t chunk_end = std::min<uint64_t>(seg_end, pos + want);
     std::string buf;
     bool ok = ReadAt(fd, pos - seg.base, chunk_end - pos, buf);
     size_t used = 0;
