@@ -124,20 +124,28 @@ std::error_code BigQueryDataset::InsertChunk(const std::string& table, std::vect
                 {"ignoreUnknownValues", false}, {"rows", json::array()}};
     for (const auto& [id, row] : rows) req["rows"].push_back({{"insertId", id}, {"json", row}});
     Reply r = Call(http::Verb::post, prefix_ + "/datasets/" + dataset_ + "/tables/" + table + "/insertAll", &req);
-    if (r.ec || r.status != 200) return Fail("insertAll " + table, r);
-    if (!r.body.is_object() || !r.body.contains("insertErrors") || r.body["insertErrors"].empty()) {
+    // A 200 whose body is not a JSON object is not proof the rows landed.
+    if (r.ec || r.status != 200 || !r.body.is_object()) return Fail("insertAll " + table, r);
+    if (!r.body.contains("insertErrors") || r.body.at("insertErrors").empty()) {
       rows.clear();
       return {};
     }
+    const json& errors = r.body.at("insertErrors");
     std::vector<std::pair<std::string, json>> again;
-    for (const auto& e : r.body["insertErrors"]) {
-      size_t i = e.value("index", size_t{0});
-      if (i < rows.size()) again.push_back(std::move(rows[i]));
+    std::vector<bool> taken(rows.size(), false);
+    for (const auto& e : errors.is_array() ? errors : json::array()) {
+      if (!e.is_object() || !e.contains("index") || !e.at("index").is_number_unsigned()) continue;
+      size_t i = e.at("index").get<size_t>();
+      if (i < rows.size() && !taken[i]) {
+        taken[i] = true;
+        again.push_back(std::move(rows[i]));
+      }
     }
+    if (again.empty()) again = std::move(rows);  // errors we cannot map to rows: send them all again
     {
       std::lock_guard<std::mutex> l(err_mu_);
       last_error_ = "insertAll " + table + ": " + std::to_string(again.size()) + " rows failed: " +
-                    r.body["insertErrors"][0].dump().substr(0, 300);
+                    errors.dump().substr(0, 300);
     }
     rows = std::move(again);
   }
@@ -193,19 +201,28 @@ std::error_code BigQueryDataset::Query(const std::string& sql, std::vector<std::
   if (!location_.empty()) req["location"] = location_;
   Reply r = Call(http::Verb::post, prefix_ + "/queries", &req);
   if (r.ec || r.status != 200 || !r.body.is_object()) return Fail("jobs.query", r);
-  std::string job = r.body.contains("jobReference") ? r.body["jobReference"].value("jobId", "") : "";
-  std::string location = r.body.contains("jobReference") ? r.body["jobReference"].value("location", location_) : location_;
+  // BigQuery's answers are outside data: every field is type-checked, so a
+  // malformed answer is an error or an empty cell, never an exception.
+  auto str = [](const json& obj, const char* key, const std::string& fallback) {
+    return obj.is_object() && obj.contains(key) && obj.at(key).is_string() ? obj.at(key).get<std::string>() : fallback;
+  };
+  const json no_ref = json::object();
+  const json& ref = r.body.contains("jobReference") ? r.body.at("jobReference") : no_ref;
+  std::string job = str(ref, "jobId", "");
+  std::string location = str(ref, "location", location_);
   // Polls until the job completes, then follows pageToken to the last page (bounded).
   for (int page = 0; page < 100000; ++page) {
-    bool complete = r.body.value("jobComplete", false);
-    if (complete && r.body.contains("rows")) {
-      for (const auto& row : r.body["rows"]) {
+    bool complete = r.body.contains("jobComplete") && r.body.at("jobComplete").is_boolean() && r.body.at("jobComplete").get<bool>();
+    if (complete && r.body.contains("rows") && r.body.at("rows").is_array()) {
+      for (const auto& row : r.body.at("rows")) {
         std::vector<std::string> cells;
-        for (const auto& f : row["f"]) cells.push_back(f["v"].is_string() ? f["v"].get<std::string>() : "");
+        if (row.is_object() && row.contains("f") && row.at("f").is_array()) {
+          for (const auto& f : row.at("f")) cells.push_back(str(f, "v", ""));
+        }
         rows.push_back(std::move(cells));
       }
     }
-    std::string token = complete ? r.body.value("pageToken", "") : "";
+    std::string token = complete ? str(r.body, "pageToken", "") : "";
     if (complete && token.empty()) return {};
     if (job.empty()) return Fail("jobs.query: no jobReference", r);
     std::string path = prefix_ + "/queries/" + job + "?timeoutMs=10000&maxResults=10000";

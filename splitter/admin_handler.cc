@@ -192,7 +192,7 @@ void AdminHandler::Promote(http::Request&& req, http::Respond respond) {
                                        {{"error", "compare cannot be reached; promotion refused"}, {"detail", why}}));
                    }
                    std::string verdict = report["verdict"].is_string() ? report["verdict"].get<std::string>() : "";
-                   json reasons = report.contains("reasons") ? report["reasons"] : json::array();
+                   json reasons = report.contains("reasons") && report["reasons"].is_array() ? report["reasons"] : json::array();
                    std::string about = report.contains("candidate") && report["candidate"].is_string()
                                            ? report["candidate"].get<std::string>() : ColorName(Other(live));
                    if (verdict != "ready" || about != ColorName(Other(live))) {
