@@ -116,6 +116,26 @@ TEST(Dispatcher, ARestartResumesBothConsumersWithoutReloadingOrResending) {
   EXPECT_EQ(h.RawRows().size(), 150u);
 }
 
+TEST(Dispatcher, AFullSpoolAnswers503InsteadOfDroppingEvents) {
+  // Trace is down, so the forwarder holds every segment: the spool fills up.
+  DispatcherHarness h(/*trace_up=*/false, "", "", "    spool_max_bytes: 1048576\n");
+  h.Start();
+  const std::string big(2000, 'x');
+  unsigned status = 202;
+  int accepted = 0;
+  for (int i = 0; i < 2000 && status == 202; ++i) {
+    status = h.Post(TestId(i), 1700000000000 + i, R"({"event":"pageview","deviceId":"d","properties":{"pad":")" + big + "\"}}");
+    if (status == 202) ++accepted;
+  }
+  EXPECT_EQ(status, 503u) << "the spool never filled";
+  EXPECT_GT(accepted, 300);
+  EXPECT_LE(h.Metric("tandem_dispatcher_spool_bytes"), 1048576);
+  EXPECT_GE(h.Metric("tandem_dispatcher_refused_total"), 1);
+  // Nothing acknowledged is lost: every 202 is in raw.
+  ASSERT_TRUE(h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(0)));
+  EXPECT_EQ(h.RawRows().size(), static_cast<size_t>(accepted));
+}
+
 TEST(Dispatcher, LoadsIntoBigQueryOverHttpsWithTheServiceAccount) {
   TestPki pki;
   BigQueryStub stub(pki);

@@ -14,7 +14,8 @@ std::string TestId(int i) {
   return buf;
 }
 
-DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_yaml, const std::string& extra_yaml) {
+DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_yaml, const std::string& extra_yaml,
+                                     const std::string& blue_yaml) {
   if (trace_up) {
     trace = std::make_unique<StubUpstream>();
     trace_port = trace->port();
@@ -26,7 +27,7 @@ DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_y
     << "colors:\n"
     << "  blue:\n    dispatcher_listen: \"127.0.0.1:0\"\n    trace_listen: \"127.0.0.1:" << trace_port << "\"\n"
     << "    dataset: " << (dataset_yaml.empty() ? "{ kind: sqlite, path: blue.db }" : dataset_yaml) << "\n"
-    << "    spool_dir: spool-{color}\n"
+    << "    spool_dir: spool-{color}\n" << blue_yaml
     << "  green:\n    dispatcher_listen: \"127.0.0.1:1\"\n    trace_listen: \"127.0.0.1:1\"\n"
     << "    dataset: { kind: sqlite, path: green.db }\n"
     << extra_yaml;

@@ -14,8 +14,9 @@ namespace tandem::testing {
 class DispatcherHarness {
  public:
   // `dataset_yaml` replaces blue's SQLite dataset; `extra_yaml` is appended to the config.
+  // `blue_yaml` adds keys under colors.blue (each line indented by 4).
   explicit DispatcherHarness(bool trace_up = true, const std::string& dataset_yaml = "",
-                             const std::string& extra_yaml = "");
+                             const std::string& extra_yaml = "", const std::string& blue_yaml = "");
 
   void Start();
   void Kill();               // SIGKILL, no goodbye
