@@ -66,7 +66,7 @@ TEST(Dispatcher, ClientsGet202WhileTheDatasetIsDownAndEverythingLandsAfter) {
   sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
   sqlite3_close(db);
   ASSERT_TRUE(h.proc->WaitForLog("dataset back; loading resumed", std::chrono::seconds(30)));
-  ASSERT_TRUE(h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(0)));
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_loaded_rows_total", 100), 100);
   auto rows = h.RawRows();
   EXPECT_EQ(rows.size(), 100u);
   EXPECT_GE(h.Metric("tandem_dispatcher_load_failures_total"), 1);
@@ -97,7 +97,7 @@ TEST(Dispatcher, ARestartResumesBothConsumersWithoutReloadingOrResending) {
   h.Start();
   ASSERT_EQ(PostAll(h, 0, 100).size(), 100u);
   ASSERT_EQ(h.trace->WaitFor(100), 100u);
-  ASSERT_TRUE(h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(0)));
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_loaded_rows_total", 100), 100);
   ASSERT_EQ(h.Stop(), 0);
 
   h.Start();
@@ -107,6 +107,7 @@ TEST(Dispatcher, ARestartResumesBothConsumersWithoutReloadingOrResending) {
   EXPECT_EQ((*listening)["forwarder_position"].get<uint64_t>(), resumed_at);
   ASSERT_EQ(PostAll(h, 100, 150).size(), 50u);
   ASSERT_EQ(h.trace->WaitFor(150), 150u);
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_loaded_rows_total", 50), 50) << "nothing was loaded twice";
   ASSERT_TRUE(h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(resumed_at)));
   std::set<std::string> ids;
   for (const auto& r : h.trace->received()) ids.insert(r.header("x-tandem-id"));
@@ -132,7 +133,7 @@ TEST(Dispatcher, AFullSpoolAnswers503InsteadOfDroppingEvents) {
   EXPECT_LE(h.Metric("tandem_dispatcher_spool_bytes"), 1048576);
   EXPECT_GE(h.Metric("tandem_dispatcher_refused_total"), 1);
   // Nothing acknowledged is lost: every 202 is in raw.
-  ASSERT_TRUE(h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(0)));
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_loaded_rows_total", accepted), accepted);
   EXPECT_EQ(h.RawRows().size(), static_cast<size_t>(accepted));
 }
 
@@ -146,7 +147,7 @@ TEST(Dispatcher, LoadsIntoBigQueryOverHttpsWithTheServiceAccount) {
                       "pipeline:\n  tls: { ca_file: \"" + pki.ca_cert + "\" }\n");
   h.Start();
   ASSERT_EQ(PostAll(h, 0, 60).size(), 60u);
-  ASSERT_TRUE(h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(0))) << h.proc->Output();
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_loaded_rows_total", 60), 60) << h.proc->Output();
   EXPECT_EQ(stub.tables(), (std::set<std::string>{"raw", "deliveries", "rejected", "raw_normalized"}));
   auto rows = stub.rows("raw");
   ASSERT_EQ(rows.size(), 60u);

@@ -63,6 +63,13 @@ unsigned DispatcherHarness::Post(const std::string& id, int64_t received_at, con
   return r.ec ? 0 : r.res.result_int();
 }
 
+double DispatcherHarness::WaitForMetric(const std::string& sample, double value, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  double v = Metric(sample);
+  while (v != value && std::chrono::steady_clock::now() < deadline) v = Metric(sample);
+  return v;
+}
+
 double DispatcherHarness::Metric(const std::string& sample) {
   auto r = app::Fetch(http::Verb::get, "http://127.0.0.1:" + std::to_string(port) + "/metrics", "", "",
                       std::chrono::seconds(10));

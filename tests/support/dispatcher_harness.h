@@ -27,6 +27,9 @@ class DispatcherHarness {
   // POST /v1/events stamped like the splitter does; returns the status (0 on transport error).
   unsigned Post(const std::string& id, int64_t received_at, const std::string& body);
   double Metric(const std::string& sample);
+  // Scrapes until the sample equals `value` or `timeout` passes; returns the last value.
+  double WaitForMetric(const std::string& sample, double value,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
   // raw rows: tandem_id -> data, read with the sqlite3 C API.
   std::map<std::string, std::string> RawRows() const;
