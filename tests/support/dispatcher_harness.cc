@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "tests/support/metrics_scrape.h"
+
 namespace tandem::testing {
 
 std::string TestId(int i) {
@@ -64,21 +66,12 @@ unsigned DispatcherHarness::Post(const std::string& id, int64_t received_at, con
 }
 
 double DispatcherHarness::WaitForMetric(const std::string& sample, double value, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  double v = Metric(sample);
-  while (v != value && std::chrono::steady_clock::now() < deadline) v = Metric(sample);
-  return v;
+  return testing::WaitForMetric(MetricsUrl(), sample, value, timeout);
 }
 
-double DispatcherHarness::Metric(const std::string& sample) {
-  auto r = app::Fetch(http::Verb::get, "http://127.0.0.1:" + std::to_string(port) + "/metrics", "", "",
-                      std::chrono::seconds(10));
-  std::istringstream in(r.res.body());
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));
-  }
-  return -1;
-}
+double DispatcherHarness::Metric(const std::string& sample) { return ScrapeMetric(MetricsUrl(), sample); }
+
+std::string DispatcherHarness::MetricsUrl() const { return "http://127.0.0.1:" + std::to_string(port) + "/metrics"; }
 
 std::map<std::string, std::string> DispatcherHarness::RawRows() const {
   std::map<std::string, std::string> out;

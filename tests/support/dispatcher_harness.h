@@ -33,6 +33,7 @@ class DispatcherHarness {
 
   // raw rows: tandem_id -> data, read with the sqlite3 C API.
   std::map<std::string, std::string> RawRows() const;
+  std::string MetricsUrl() const;
   std::string db_path() const { return dir.path() + "/blue.db"; }
 
   TempDir dir;

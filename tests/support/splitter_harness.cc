@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "tests/support/metrics_scrape.h"
+
 namespace tandem::testing {
 
 SplitterHarness::SplitterHarness(SplitterHarnessOptions o) : opts(std::move(o)) {
@@ -77,19 +79,9 @@ app::FetchResult SplitterHarness::Admin(http::Verb verb, const std::string& path
 }
 
 double SplitterHarness::WaitForMetric(const std::string& sample, double value, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  double v = Metric(sample);
-  while (v != value && std::chrono::steady_clock::now() < deadline) v = Metric(sample);
-  return v;
+  return testing::WaitForMetric(AdminUrl("/metrics"), sample, value, timeout);
 }
 
-double SplitterHarness::Metric(const std::string& sample) {
-  auto r = app::Fetch(http::Verb::get, AdminUrl("/metrics"), "", "", std::chrono::seconds(10));
-  std::istringstream in(r.res.body());
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));
-  }
-  return -1;
-}
+double SplitterHarness::Metric(const std::string& sample) { return ScrapeMetric(AdminUrl("/metrics"), sample); }
 
 }  // namespace tandem::testing
