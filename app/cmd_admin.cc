@@ -18,7 +18,8 @@ int NeedToken(const Config& c) {
 }
 
 int Unreachable(const Config& c, const FetchResult& r) {
-  std::cerr << "cannot reach the splitter's admin API at " << AdminUrl(c, "") << ": " << r.ec.message() << "\n";
+  std::cerr << "cannot reach the splitter's admin API at " << AdminUrl(c, "") << ": "
+            << r.ec.message() << "\n";
   return 1;
 }
 
@@ -48,12 +49,15 @@ int Status(const std::string& file) {
                           c.pipeline.tls_ca_file);
   json r = rep.ec ? json() : json::parse(rep.res.body(), nullptr, false);
   if (rep.ec || !r.is_object()) {
-    std::cout << "verdict:    unknown (compare at " << c.splitter.compare_url << " cannot be reached)\n";
+    std::cout << "verdict:    unknown (compare at " << c.splitter.compare_url
+              << " cannot be reached)\n";
     return 0;
   }
   std::cout << "verdict:    " << r.value("verdict", "?") << "\n";
   if (r.contains("reasons") && r["reasons"].is_array()) {
-    for (const auto& reason : r["reasons"]) std::cout << "  - " << (reason.is_string() ? reason.get<std::string>() : reason.dump()) << "\n";
+    for (const auto& reason : r["reasons"])
+      std::cout << "  - " << (reason.is_string() ? reason.get<std::string>() : reason.dump())
+                << "\n";
   }
   return 0;
 }
@@ -68,16 +72,21 @@ int Promote(const std::string& file, bool force, const std::string& reason) {
   }
   json body = json::object();
   if (force) body = {{"force", true}, {"reason", reason}};
-  FetchResult r = Fetch(http::Verb::post, AdminUrl(c, "/admin/v1/promote"), body.dump(), token, kTimeout);
+  FetchResult r =
+      Fetch(http::Verb::post, AdminUrl(c, "/admin/v1/promote"), body.dump(), token, kTimeout);
   if (r.ec) return Unreachable(c, r);
   json j = json::parse(r.res.body(), nullptr, false);
   if (r.res.result_int() == 200) {
-    std::cout << "promoted: live is now " << j.value("live", "?") << " (candidate " << j.value("candidate", "?") << ")\n";
+    std::cout << "promoted: live is now " << j.value("live", "?") << " (candidate "
+              << j.value("candidate", "?") << ")\n";
     return 0;
   }
-  std::cerr << "promotion refused (" << r.res.result_int() << "): " << (j.is_object() ? j.value("error", r.res.body()) : r.res.body()) << "\n";
+  std::cerr << "promotion refused (" << r.res.result_int()
+            << "): " << (j.is_object() ? j.value("error", r.res.body()) : r.res.body()) << "\n";
   if (j.is_object() && j.contains("reasons")) {
-    for (const auto& reason : j["reasons"]) std::cerr << "  - " << (reason.is_string() ? reason.get<std::string>() : reason.dump()) << "\n";
+    for (const auto& reason : j["reasons"])
+      std::cerr << "  - " << (reason.is_string() ? reason.get<std::string>() : reason.dump())
+                << "\n";
   }
   return 1;
 }

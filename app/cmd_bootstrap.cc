@@ -10,12 +10,14 @@ int Bootstrap(const std::string& file, Color color) {
   Config c = LoadConfig(file);
   auto dataset = OpenDataset(c, color);
   if (auto ec = dataset->Bootstrap()) {
-    std::cerr << "bootstrap of the " << ColorName(color) << " dataset failed: " << dataset->last_error() << "\n";
+    std::cerr << "bootstrap of the " << ColorName(color)
+              << " dataset failed: " << dataset->last_error() << "\n";
     return 1;
   }
   const DatasetConfig& d = c.color(color).dataset;
   std::cout << "the " << ColorName(color) << " dataset is ready ("
-            << (d.kind == "sqlite" ? ForColor(d.path, color) : d.project + "." + ForColor(d.dataset, color))
+            << (d.kind == "sqlite" ? ForColor(d.path, color)
+                                   : d.project + "." + ForColor(d.dataset, color))
             << "): raw, deliveries, rejected, raw_normalized\n";
   return 0;
 }

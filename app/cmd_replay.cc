@@ -42,7 +42,10 @@ struct Replayer {
                      ++accepted;
                    } else {
                      if (failed < 5) {
-                       std::cerr << "replay: " << (ec ? ec.message() : std::to_string(res.result_int()) + " " + res.body()) << "\n";
+                       std::cerr << "replay: "
+                                 << (ec ? ec.message()
+                                        : std::to_string(res.result_int()) + " " + res.body())
+                                 << "\n";
                      }
                      ++failed;
                    }
@@ -51,7 +54,8 @@ struct Replayer {
     }
     if (Clock::now() - last_report >= std::chrono::seconds(1)) {
       last_report = Clock::now();
-      std::cerr << "replay: " << sent << "/" << opt.count << " sent, " << accepted << " accepted, " << failed << " failed\n";
+      std::cerr << "replay: " << sent << "/" << opt.count << " sent, " << accepted << " accepted, "
+                << failed << " failed\n";
     }
     if (sent == opt.count && inflight == 0) return;
     tick.expires_after(std::chrono::milliseconds(5));
@@ -87,8 +91,8 @@ int Replay(const std::string& file, const ReplayOptions& o) {
   r.Pump();
   r.io.run();
   double secs = std::chrono::duration<double>(Clock::now() - r.start).count();
-  std::cout << "replayed " << r.sent << " events in " << secs << " s: " << r.accepted << " accepted (202), "
-            << r.failed << " failed\n";
+  std::cout << "replayed " << r.sent << " events in " << secs << " s: " << r.accepted
+            << " accepted (202), " << r.failed << " failed\n";
   return r.failed == 0 ? 0 : 1;
 }
 

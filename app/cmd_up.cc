@@ -56,7 +56,8 @@ int Up(const std::string& file, const std::string& self) {
   // A color may run another tandem build (colors.C.binary): the release under test.
   for (Color color : {Color::kBlue, Color::kGreen}) {
     const std::string& bin = cfg.color(color).binary.empty() ? self : cfg.color(color).binary;
-    add(std::string("dispatcher-") + ColorName(color), {bin, "dispatcher", "-c", cfg.file, "--color", ColorName(color)});
+    add(std::string("dispatcher-") + ColorName(color),
+        {bin, "dispatcher", "-c", cfg.file, "--color", ColorName(color)});
   }
   add("splitter", {self, "splitter", "-c", cfg.file});
   // trace and compare join this list as they land.
@@ -95,9 +96,11 @@ int Up(const std::string& file, const std::string& self) {
         if (stopping) break;
         bool was_healthy = Clock::now() - c.started > std::chrono::seconds(60);
         c.failures = was_healthy ? 1 : c.failures + 1;
-        auto backoff = std::chrono::milliseconds(std::min(30000, 500 << std::min(c.failures - 1, 6)));
+        auto backoff =
+            std::chrono::milliseconds(std::min(30000, 500 << std::min(c.failures - 1, 6)));
         c.restart_at = Clock::now() + backoff;
-        log::Warn("child exited; restarting", {{"child", c.name}, {"status", status}, {"backoff_ms", backoff.count()}});
+        log::Warn("child exited; restarting",
+                  {{"child", c.name}, {"status", status}, {"backoff_ms", backoff.count()}});
       }
     }
     if (stopping) {

@@ -15,9 +15,9 @@ int Rollback(const std::string& file);
 int Bootstrap(const std::string& file, Color color);
 
 struct ReplayOptions {
-  double rate = 100;     // events per second
+  double rate = 100;  // events per second
   uint64_t count = 1000;
-  std::string input;     // JSONL file; empty: the bundled sample
+  std::string input;  // JSONL file; empty: the bundled sample
   uint32_t concurrency = 64;
 };
 int Replay(const std::string& file, const ReplayOptions& o);

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   std::string config;
   std::string color;
 
-  auto* splitter = app.add_subcommand("splitter", "the front door: mirrors every event to blue and green");
+  auto* splitter =
+      app.add_subcommand("splitter", "the front door: mirrors every event to blue and green");
   splitter->add_option("-c,--config", config, "config file")->required();
 
   auto* dispatcher = app.add_subcommand("dispatcher", "a pipeline's first stage");
@@ -66,18 +67,21 @@ int main(int argc, char** argv) {
   replay->add_option("-c,--config", config)->required();
   replay->add_option("--rate", ro.rate, "events per second")->check(CLI::PositiveNumber);
   replay->add_option("--count", ro.count, "events to send")->check(CLI::PositiveNumber);
-  replay->add_option("input", ro.input, "JSONL file, one event per line (default: the bundled sample)");
+  replay->add_option("input", ro.input,
+                     "JSONL file, one event per line (default: the bundled sample)");
 
   auto* backfill = app.add_subcommand("backfill", "re-deliver events from a dataset to vendors");
   backfill->allow_extras();
   auto* bigquery = app.add_subcommand("bigquery", "dataset administration");
   bigquery->require_subcommand(1);
-  auto* bootstrap = bigquery->add_subcommand("bootstrap", "create a color's dataset, tables and view");
+  auto* bootstrap =
+      bigquery->add_subcommand("bootstrap", "create a color's dataset, tables and view");
   bootstrap->add_option("-c,--config", config)->required();
   bootstrap->add_option("--color", color)->required()->check(CLI::IsMember({"blue", "green"}));
 
   std::string check_file;
-  auto* check = app.add_subcommand("check-config", "validate a config and print what it resolved to");
+  auto* check =
+      app.add_subcommand("check-config", "validate a config and print what it resolved to");
   check->add_option("file", check_file)->required();
 
   try {

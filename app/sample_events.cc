@@ -5,8 +5,10 @@
 namespace tandem::app {
 
 std::string SampleEvent(uint64_t i) {
-  static const char* paths[] = {"/", "/dashboard", "/workers", "/billing", "/dns", "/analytics", "/ssl-tls"};
-  static const char* titles[] = {"Home", "Dashboard", "Workers", "Billing", "DNS", "Analytics", "SSL/TLS"};
+  static const char* paths[] = {"/",    "/dashboard", "/workers", "/billing",
+                                "/dns", "/analytics", "/ssl-tls"};
+  static const char* titles[] = {"Home", "Dashboard", "Workers", "Billing",
+                                 "DNS",  "Analytics", "SSL/TLS"};
   static const char* products[] = {"workers", "r2", "images", "stream", "access"};
   static const char* categories[] = {"billing", "developer", "media", "zero-trust"};
   uint64_t h = (i + 1) * 0x9E3779B97F4A7C15ull;
@@ -28,7 +30,8 @@ std::string SampleEvent(uint64_t i) {
     default: {
       size_t p = (h >> 12) % 7;
       e["event"] = "pageview";
-      e["properties"] = {{"path", paths[p]}, {"referrer", "https://www.example.com/"}, {"title", titles[p]}};
+      e["properties"] = {
+          {"path", paths[p]}, {"referrer", "https://www.example.com/"}, {"title", titles[p]}};
     }
   }
   return e.dump();

@@ -18,7 +18,9 @@ FetchResult FetchWith(http::Verb method, const std::string& url, const std::stri
     out.ec = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
     return out;
   }
-  http::SyncClient client(url.substr(0, url.size() - (target == "/" && url.back() != '/' ? 0 : target.size())), ca_file);
+  http::SyncClient client(
+      url.substr(0, url.size() - (target == "/" && url.back() != '/' ? 0 : target.size())),
+      ca_file);
   http::Request req{method, target, 11};
   for (const auto& [name, value] : headers) req.insert(name, value);
   if (!content_type.empty()) req.set(http::Field::content_type, content_type);
@@ -29,12 +31,14 @@ FetchResult FetchWith(http::Verb method, const std::string& url, const std::stri
   return out;
 }
 
-FetchResult Fetch(http::Verb method, const std::string& url, const std::string& body, const std::string& bearer,
-                  std::chrono::milliseconds timeout, const std::string& ca_file) {
+FetchResult Fetch(http::Verb method, const std::string& url, const std::string& body,
+                  const std::string& bearer, std::chrono::milliseconds timeout,
+                  const std::string& ca_file) {
   std::vector<std::pair<std::string, std::string>> headers;
   if (!bearer.empty()) headers.emplace_back("Authorization", "Bearer " + bearer);
   bool json_body = !body.empty() || method == http::Verb::post;
-  return FetchWith(method, url, body, json_body ? "application/json" : "", headers, timeout, ca_file);
+  return FetchWith(method, url, body, json_body ? "application/json" : "", headers, timeout,
+                   ca_file);
 }
 
 std::string AdminUrl(const Config& c, const std::string& path) {

@@ -22,13 +22,13 @@ class BenchUpstream : public tandem::http::Handler {
       return respond(MakeResponse(Status::ok, std::to_string(count_.load()), "text/plain"));
     }
     count_.fetch_add(1, std::memory_order_relaxed);
-    auto res = MakeResponse(Status::accepted, "{\"id\":\"" + std::string(req["X-Tandem-Id"]) + "\"}");
+    auto res =
+        MakeResponse(Status::accepted, "{\"id\":\"" + std::string(req["X-Tandem-Id"]) + "\"}");
     if (delay_ms_ <= 0) return respond(std::move(res));
     auto t = std::make_shared<boost::asio::steady_timer>(workers_.context(info.worker),
                                                          std::chrono::milliseconds(delay_ms_));
-    t->async_wait([t, res = std::move(res), respond = std::move(respond)](boost::system::error_code) mutable {
-      respond(std::move(res));
-    });
+    t->async_wait([t, res = std::move(res), respond = std::move(respond)](
+                      boost::system::error_code) mutable { respond(std::move(res)); });
   }
 
  private:

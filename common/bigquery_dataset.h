@@ -27,7 +27,8 @@ class BigQueryDataset : public Dataset {
   std::error_code InsertRaw(const std::vector<RawRow>& rows) override;
   std::error_code InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
   std::error_code InsertRejected(const std::vector<RejectedRow>& rows) override;
-  std::error_code Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override;
+  std::error_code Query(const std::string& sql,
+                        std::vector<std::vector<std::string>>& rows) override;
   std::string last_error() const override;
 
   const std::string& dataset_id() const { return dataset_; }
@@ -40,8 +41,10 @@ class BigQueryDataset : public Dataset {
   };
   // One authorized REST call; a 401 refreshes the token and tries once more.
   Reply Call(http::Verb verb, const std::string& path, const nlohmann::json* body);
-  std::error_code InsertAll(const std::string& table, std::vector<std::pair<std::string, nlohmann::json>> rows);
-  std::error_code InsertChunk(const std::string& table, std::vector<std::pair<std::string, nlohmann::json>>& rows);
+  std::error_code InsertAll(const std::string& table,
+                            std::vector<std::pair<std::string, nlohmann::json>> rows);
+  std::error_code InsertChunk(const std::string& table,
+                              std::vector<std::pair<std::string, nlohmann::json>>& rows);
   std::error_code Fail(const std::string& what, const Reply& r);
 
   std::string project_, dataset_, location_, prefix_;

@@ -1,8 +1,8 @@
 #include "common/config.h"
 
 #include <filesystem>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "common/yaml_reader.h"
@@ -36,7 +36,8 @@ std::string Resolve(const std::string& folder, const std::string& p) {
 
 void RequireHttps(YamlMap& m, const std::string& key, const std::string& url) {
   if (url.empty()) return;
-  if (url.rfind("https://", 0) != 0) m.Fail(m.Get(key), key, "must be an https:// URL, got '" + url + "'");
+  if (url.rfind("https://", 0) != 0)
+    m.Fail(m.Get(key), key, "must be an https:// URL, got '" + url + "'");
 }
 
 void ReadSplitter(YamlMap& m, SplitterConfig& s) {
@@ -47,7 +48,8 @@ void ReadSplitter(YamlMap& m, SplitterConfig& s) {
   std::string live = ColorName(s.initial_live);
   m.Str("initial_live", live);
   auto c = ParseColor(live);
-  if (!c) m.Fail(m.Get("initial_live"), "initial_live", "must be blue or green, got '" + live + "'");
+  if (!c)
+    m.Fail(m.Get("initial_live"), "initial_live", "must be blue or green, got '" + live + "'");
   s.initial_live = *c;
   m.Double("mirror_fraction", s.mirror_fraction, 0.0, 1.0);
   m.U64("max_body_bytes", s.max_body_bytes, 1);
@@ -86,7 +88,8 @@ void ReadDataset(YamlMap& m, DatasetConfig& d) {
 void ReadColor(YamlMap& m, ColorConfig& c) {
   m.Addr("dispatcher_listen", c.dispatcher_listen, true);
   m.Addr("trace_listen", c.trace_listen, true);
-  m.Map("dataset", [&](YamlMap& d) { ReadDataset(d, c.dataset); }, true);
+  m.Map(
+      "dataset", [&](YamlMap& d) { ReadDataset(d, c.dataset); }, true);
   m.Str("binary", c.binary);
   m.Str("spool_dir", c.spool_dir);
   m.U64("spool_max_bytes", c.spool_max_bytes, 1 << 20);
@@ -115,15 +118,19 @@ void ReadTracker(const YAML::Node& n, const std::string& file, size_t index, Tra
   m.Str("kind", t.kind, true);
   static const std::set<std::string> kinds = {"ga4", "amplitude", "heap", "webhook", "capture"};
   if (!kinds.count(t.kind)) {
-    m.Fail(m.Get("kind"), "kind", "must be one of ga4, amplitude, heap, webhook, capture; got '" + t.kind + "'");
+    m.Fail(m.Get("kind"), "kind",
+           "must be one of ga4, amplitude, heap, webhook, capture; got '" + t.kind + "'");
   }
   ReadTrackerSettings(m, t.live, t.kind);
   if (t.live.endpoint.empty()) t.live.endpoint = DefaultEndpoint(t.kind);
-  if (t.kind == "webhook" && t.live.endpoint.empty()) m.FailAtKey("name", "a webhook tracker requires endpoint");
-  if (t.kind == "capture" && t.live.path.empty()) m.FailAtKey("name", "a capture tracker requires path");
+  if (t.kind == "webhook" && t.live.endpoint.empty())
+    m.FailAtKey("name", "a webhook tracker requires endpoint");
+  if (t.kind == "capture" && t.live.path.empty())
+    m.FailAtKey("name", "a capture tracker requires path");
   t.candidate_mode = t.kind == "ga4" ? "validate" : (t.kind == "capture" ? "staging" : "skip");
   m.Str("candidate_mode", t.candidate_mode);
-  if (t.candidate_mode != "validate" && t.candidate_mode != "staging" && t.candidate_mode != "skip") {
+  if (t.candidate_mode != "validate" && t.candidate_mode != "staging" &&
+      t.candidate_mode != "skip") {
     m.Fail(m.Get("candidate_mode"), "candidate_mode", "must be validate, staging or skip");
   }
   if (t.candidate_mode == "validate" && t.kind != "ga4") {
@@ -168,7 +175,8 @@ void ReadPipeline(YamlMap& m, PipelineConfig& p) {
     for (size_t i = 0; i < tr.size(); ++i) {
       TrackerConfig t;
       ReadTracker(tr[i], m.file(), i, t);
-      if (!names.insert(t.name).second) FailAt(m.file(), tr[i].Mark(), "pipeline.trackers: duplicate name '" + t.name + "'");
+      if (!names.insert(t.name).second)
+        FailAt(m.file(), tr[i].Mark(), "pipeline.trackers: duplicate name '" + t.name + "'");
       p.trackers.push_back(std::move(t));
     }
   }
@@ -199,12 +207,19 @@ Config ParseConfig(const std::string& yaml_text, const std::string& file) {
   c.file = file;
   c.folder = fs::absolute(fs::path(file)).parent_path().string();
   YamlMap top(root, file, "");
-  if (!root || root.IsNull()) FailAt(file, YAML::Mark::null_mark(), "the file is empty; splitter and colors are required");
-  top.Map("splitter", [&](YamlMap& m) { ReadSplitter(m, c.splitter); }, true);
-  top.Map("colors", [&](YamlMap& m) {
-    m.Map("blue", [&](YamlMap& b) { ReadColor(b, c.blue); }, true);
-    m.Map("green", [&](YamlMap& g) { ReadColor(g, c.green); }, true);
-  }, true);
+  if (!root || root.IsNull())
+    FailAt(file, YAML::Mark::null_mark(), "the file is empty; splitter and colors are required");
+  top.Map(
+      "splitter", [&](YamlMap& m) { ReadSplitter(m, c.splitter); }, true);
+  top.Map(
+      "colors",
+      [&](YamlMap& m) {
+        m.Map(
+            "blue", [&](YamlMap& b) { ReadColor(b, c.blue); }, true);
+        m.Map(
+            "green", [&](YamlMap& g) { ReadColor(g, c.green); }, true);
+      },
+      true);
   top.Map("pipeline", [&](YamlMap& m) { ReadPipeline(m, c.pipeline); });
   top.Map("compare", [&](YamlMap& m) { ReadCompare(m, c.compare); });
   top.Finish();

@@ -101,9 +101,9 @@ struct ScrubConfig {
   bool ip_addresses = true;
   bool tokens = true;
   bool url_secrets = true;
-  std::vector<std::string> url_secret_params = {"token", "access_token", "api_key", "apikey",
-                                                "key", "secret", "password", "auth", "sig",
-                                                "signature", "code", "session"};
+  std::vector<std::string> url_secret_params = {"token", "access_token", "api_key",  "apikey",
+                                                "key",   "secret",       "password", "auth",
+                                                "sig",   "signature",    "code",     "session"};
   uint32_t max_value_length = 512;
 };
 

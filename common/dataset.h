@@ -43,7 +43,8 @@ class Dataset {
   virtual std::error_code InsertDeliveries(const std::vector<DeliveryRow>& rows) = 0;
   virtual std::error_code InsertRejected(const std::vector<RejectedRow>& rows) = 0;
   // Runs a read-only SQL query (the dataset's own dialect); every cell as text, NULL as "".
-  virtual std::error_code Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) = 0;
+  virtual std::error_code Query(const std::string& sql,
+                                std::vector<std::vector<std::string>>& rows) = 0;
   // A human-readable detail for the last error (SQLite's message, BigQuery's answer).
   virtual std::string last_error() const = 0;
 };

@@ -7,7 +7,8 @@ void WaitUntilIdle(boost::asio::steady_timer& timer, std::function<bool()> idle,
   bool now_idle = idle();
   if (now_idle || std::chrono::steady_clock::now() >= deadline) return done(now_idle);
   timer.expires_after(std::chrono::milliseconds(5));
-  timer.async_wait([&timer, idle = std::move(idle), deadline, done = std::move(done)](boost::system::error_code ec) mutable {
+  timer.async_wait([&timer, idle = std::move(idle), deadline,
+                    done = std::move(done)](boost::system::error_code ec) mutable {
     if (!ec) WaitUntilIdle(timer, std::move(idle), deadline, std::move(done));
   });
 }

@@ -32,7 +32,8 @@ std::string Base64Url(std::string_view data) {
   std::string out;
   size_t i = 0;
   for (; i + 2 < data.size(); i += 3) {
-    uint32_t v = static_cast<unsigned char>(data[i]) << 16 | static_cast<unsigned char>(data[i + 1]) << 8 |
+    uint32_t v = static_cast<unsigned char>(data[i]) << 16 |
+                 static_cast<unsigned char>(data[i + 1]) << 8 |
                  static_cast<unsigned char>(data[i + 2]);
     out += tbl[v >> 18 & 63];
     out += tbl[v >> 12 & 63];
@@ -44,7 +45,8 @@ std::string Base64Url(std::string_view data) {
     out += tbl[v >> 18 & 63];
     out += tbl[v >> 12 & 63];
   } else if (i + 2 == data.size()) {
-    uint32_t v = static_cast<unsigned char>(data[i]) << 16 | static_cast<unsigned char>(data[i + 1]) << 8;
+    uint32_t v = static_cast<unsigned char>(data[i]) << 16 | static_cast<unsigned char>(data[i + 1])
+                                                                 << 8;
     out += tbl[v >> 18 & 63];
     out += tbl[v >> 12 & 63];
     out += tbl[v >> 6 & 63];
@@ -54,12 +56,15 @@ std::string Base64Url(std::string_view data) {
 
 ServiceAccount LoadServiceAccount(const std::string& file) {
   std::string text;
-  if (!ReadFile(file, text)) throw std::runtime_error(file + ": cannot read the service-account key");
+  if (!ReadFile(file, text))
+    throw std::runtime_error(file + ": cannot read the service-account key");
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) throw std::runtime_error(file + ": not a service-account JSON key");
   ServiceAccount sa;
-  for (auto [key, field] : {std::pair{"client_email", &sa.client_email}, std::pair{"private_key", &sa.private_key_pem}}) {
-    if (!j.contains(key) || !j[key].is_string()) throw std::runtime_error(file + ": the key has no \"" + key + "\"");
+  for (auto [key, field] : {std::pair{"client_email", &sa.client_email},
+                            std::pair{"private_key", &sa.private_key_pem}}) {
+    if (!j.contains(key) || !j[key].is_string())
+      throw std::runtime_error(file + ": the key has no \"" + key + "\"");
     *field = j[key].get<std::string>();
   }
   sa.private_key_id = j.value("private_key_id", "");
@@ -71,11 +76,15 @@ std::string MakeJwt(const ServiceAccount& sa, const std::string& scope, const st
                     int64_t iat, int64_t lifetime_s) {
   nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
   if (!sa.private_key_id.empty()) header["kid"] = sa.private_key_id;
-  nlohmann::json claims = {{"iss", sa.client_email}, {"scope", scope}, {"aud", audience},
-                           {"iat", iat}, {"exp", iat + lifetime_s}};
+  nlohmann::json claims = {{"iss", sa.client_email},
+                           {"scope", scope},
+                           {"aud", audience},
+                           {"iat", iat},
+                           {"exp", iat + lifetime_s}};
   std::string signing_input = Base64Url(header.dump()) + "." + Base64Url(claims.dump());
 
-  BIO* bio = BIO_new_mem_buf(sa.private_key_pem.data(), static_cast<int>(sa.private_key_pem.size()));
+  BIO* bio =
+      BIO_new_mem_buf(sa.private_key_pem.data(), static_cast<int>(sa.private_key_pem.size()));
   EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr;
   BIO_free(bio);
   if (!key) return "";
@@ -83,10 +92,13 @@ std::string MakeJwt(const ServiceAccount& sa, const std::string& scope, const st
   std::string sig;
   size_t len = 0;
   if (EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-      EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1) {
+      EVP_DigestSign(ctx, nullptr, &len,
+                     reinterpret_cast<const unsigned char*>(signing_input.data()),
+                     signing_input.size()) == 1) {
     sig.resize(len);
     if (EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
-                       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) != 1) {
+                       reinterpret_cast<const unsigned char*>(signing_input.data()),
+                       signing_input.size()) != 1) {
       sig.clear();
     }
     sig.resize(len);
@@ -98,7 +110,9 @@ std::string MakeJwt(const ServiceAccount& sa, const std::string& scope, const st
 }
 
 TokenSource::TokenSource(ServiceAccount sa, std::string scope, const std::string& ca_file)
-    : sa_(std::move(sa)), scope_(std::move(scope)), token_target_(PathOf(sa_.token_uri)),
+    : sa_(std::move(sa)),
+      scope_(std::move(scope)),
+      token_target_(PathOf(sa_.token_uri)),
       client_(BaseUrl(sa_.token_uri), ca_file) {}
 
 std::error_code TokenSource::Token(std::string& out) {
@@ -108,7 +122,9 @@ std::error_code TokenSource::Token(std::string& out) {
     out = token_;
     return {};
   }
-  int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
   std::string jwt = MakeJwt(sa_, scope_, sa_.token_uri, iat);
   if (jwt.empty()) {
     last_error_ = "cannot sign the JWT with the service account's private_key";
@@ -116,19 +132,24 @@ std::error_code TokenSource::Token(std::string& out) {
   }
   http::Request req{http::Verb::post, token_target_, 11};
   req.set(http::Field::content_type, "application/x-www-form-urlencoded");
-  req.body() = "grant_type=" + PercentEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" + jwt;
+  req.body() = "grant_type=" + PercentEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") +
+               "&assertion=" + jwt;
   auto r = client_.Send(std::move(req), std::chrono::seconds(30));
   if (r.ec) {
     last_error_ = "token endpoint: " + r.ec.message();
     return std::make_error_code(std::errc::host_unreachable);
   }
   auto j = nlohmann::json::parse(r.res.body(), nullptr, false);
-  if (r.res.result_int() != 200 || !j.is_object() || !j.contains("access_token") || !j["access_token"].is_string()) {
-    last_error_ = "token endpoint answered " + std::to_string(r.res.result_int()) + ": " + r.res.body().substr(0, 300);
+  if (r.res.result_int() != 200 || !j.is_object() || !j.contains("access_token") ||
+      !j["access_token"].is_string()) {
+    last_error_ = "token endpoint answered " + std::to_string(r.res.result_int()) + ": " +
+                  r.res.body().substr(0, 300);
     return std::make_error_code(std::errc::permission_denied);
   }
   token_ = j["access_token"].get<std::string>();
-  int64_t ttl = j.contains("expires_in") && j["expires_in"].is_number() ? j["expires_in"].get<int64_t>() : 3600;
+  int64_t ttl = j.contains("expires_in") && j["expires_in"].is_number()
+                    ? j["expires_in"].get<int64_t>()
+                    : 3600;
   expires_ = now + std::chrono::seconds(ttl);
   out = token_;
   return {};

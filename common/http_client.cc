@@ -50,7 +50,8 @@ bool ParseUrl(const std::string& url, Upstream& out, std::string& target) {
     if (port.empty()) return false;
   }
   if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(port) > 65535) {
       return false;
     }
     out.port = static_cast<uint16_t>(std::stoul(port));
@@ -85,28 +86,32 @@ template <class Stream>
 class ConnectionT final : public Connection {
  public:
   template <class... Args>
-  explicit ConnectionT(std::string host, Args&&... args) : host_(std::move(host)), stream_(std::forward<Args>(args)...) {}
+  explicit ConnectionT(std::string host, Args&&... args)
+      : host_(std::move(host)), stream_(std::forward<Args>(args)...) {}
 
   void Connect(const tcp::resolver::results_type& eps, Clock::time_point deadline,
                std::function<void(error_code)> done) override {
     auto& tcp_layer = beast::get_lowest_layer(stream_);
     tcp_layer.expires_at(deadline);
-    tcp_layer.async_connect(eps, [this, deadline, done = std::move(done)](error_code ec, const tcp::endpoint&) {
-      if (ec) return done(ec);
-      error_code ignored;
-      beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ignored);
-      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-        done(ec);
-      } else {
-        if (!SSL_set_tlsext_host_name(stream_.native_handle(), host_.c_str())) {
-          return done(error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()));
-        }
-        stream_.set_verify_mode(asio::ssl::verify_peer);
-        stream_.set_verify_callback(asio::ssl::host_name_verification(host_));
-        beast::get_lowest_layer(stream_).expires_at(deadline);
-        stream_.async_handshake(asio::ssl::stream_base::client, [done](error_code ec) { done(ec); });
-      }
-    });
+    tcp_layer.async_connect(
+        eps, [this, deadline, done = std::move(done)](error_code ec, const tcp::endpoint&) {
+          if (ec) return done(ec);
+          error_code ignored;
+          beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ignored);
+          if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+            done(ec);
+          } else {
+            if (!SSL_set_tlsext_host_name(stream_.native_handle(), host_.c_str())) {
+              return done(
+                  error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()));
+            }
+            stream_.set_verify_mode(asio::ssl::verify_peer);
+            stream_.set_verify_callback(asio::ssl::host_name_verification(host_));
+            beast::get_lowest_layer(stream_).expires_at(deadline);
+            stream_.async_handshake(asio::ssl::stream_base::client,
+                                    [done](error_code ec) { done(ec); });
+          }
+        });
   }
 
   void Exchange(Request& req, Clock::time_point deadline, Done done) override {
@@ -115,16 +120,17 @@ class ConnectionT final : public Connection {
       if (ec) return done(ec, Response{}, false);
       parser_.emplace();
       parser_->body_limit(kResponseBodyLimit);
-      bhttp::async_read(stream_, buffer_, *parser_, [this, done = std::move(done)](error_code ec, size_t n) {
-        bool got = n > 0 || parser_->got_some();
-        if (ec) {
-          reusable = false;
-          return done(ec, Response{}, got);
-        }
-        Response res = parser_->release();
-        reusable = res.keep_alive();
-        done(ec, std::move(res), true);
-      });
+      bhttp::async_read(stream_, buffer_, *parser_,
+                        [this, done = std::move(done)](error_code ec, size_t n) {
+                          bool got = n > 0 || parser_->got_some();
+                          if (ec) {
+                            reusable = false;
+                            return done(ec, Response{}, got);
+                          }
+                          Response res = parser_->release();
+                          reusable = res.keep_alive();
+                          done(ec, std::move(res), true);
+                        });
     });
   }
 
@@ -151,14 +157,16 @@ struct ClientPool::Op {
   std::unique_ptr<Connection> conn;
 };
 
-std::shared_ptr<ClientPool> ClientPool::Create(asio::io_context& io, Upstream upstream, PoolLimits limits) {
+std::shared_ptr<ClientPool> ClientPool::Create(asio::io_context& io, Upstream upstream,
+                                               PoolLimits limits) {
   return std::shared_ptr<ClientPool>(new ClientPool(io, std::move(upstream), limits));
 }
 
 ClientPool::ClientPool(asio::io_context& io, Upstream upstream, PoolLimits limits)
     : io_(io), upstream_(std::move(upstream)), limits_(limits) {
   bool default_port = upstream_.port == (upstream_.tls ? 443 : 80);
-  host_header_ = upstream_.host.find(':') != std::string::npos ? "[" + upstream_.host + "]" : upstream_.host;
+  host_header_ =
+      upstream_.host.find(':') != std::string::npos ? "[" + upstream_.host + "]" : upstream_.host;
   if (!default_port) host_header_ += ":" + std::to_string(upstream_.port);
 }
 
@@ -240,25 +248,29 @@ void ClientPool::Recycle(std::unique_ptr<Connection> c) {
 void ClientPool::Exchange(std::shared_ptr<Op> op, bool reused) {
   auto self = shared_from_this();
   Connection* c = op->conn.get();
-  c->Exchange(op->req, op->deadline, [self, op, reused](error_code ec, Response&& res, bool got_bytes) {
-    std::unique_ptr<Connection> conn = std::move(op->conn);
-    if (ec) conn->reusable = false;
-    if (ec && reused && !got_bytes && !op->retried && IsStaleConnectionError(ec) && Clock::now() < op->deadline) {
-      op->retried = true;  // the server closed an idle connection under us: one more try, on a new one
-      --self->open_;
-      conn.reset();
-      return self->Connect(op);
-    }
-    // The connection goes back first, so a request sent from the callback reuses it.
-    self->Recycle(std::move(conn));
-    self->Complete(op, ec, std::move(res));
-  });
+  c->Exchange(
+      op->req, op->deadline, [self, op, reused](error_code ec, Response&& res, bool got_bytes) {
+        std::unique_ptr<Connection> conn = std::move(op->conn);
+        if (ec) conn->reusable = false;
+        if (ec && reused && !got_bytes && !op->retried && IsStaleConnectionError(ec) &&
+            Clock::now() < op->deadline) {
+          op->retried =
+              true;  // the server closed an idle connection under us: one more try, on a new one
+          --self->open_;
+          conn.reset();
+          return self->Connect(op);
+        }
+        // The connection goes back first, so a request sent from the callback reuses it.
+        self->Recycle(std::move(conn));
+        self->Complete(op, ec, std::move(res));
+      });
 }
 
 void ClientPool::Connect(std::shared_ptr<Op> op) {
   ++open_;
   if (upstream_.tls) {
-    op->conn = std::make_unique<ConnectionT<beast::ssl_stream<beast::tcp_stream>>>(upstream_.host, io_, *upstream_.ssl);
+    op->conn = std::make_unique<ConnectionT<beast::ssl_stream<beast::tcp_stream>>>(
+        upstream_.host, io_, *upstream_.ssl);
   } else {
     op->conn = std::make_unique<ConnectionT<beast::tcp_stream>>(upstream_.host, io_);
   }
@@ -279,14 +291,16 @@ void ClientPool::Connect(std::shared_ptr<Op> op) {
   auto addr = asio::ip::make_address(upstream_.host, ec);
   if (!ec) {
     tcp::endpoint ep(addr, upstream_.port);
-    return connect(tcp::resolver::results_type::create(ep, upstream_.host, std::to_string(upstream_.port)));
+    return connect(
+        tcp::resolver::results_type::create(ep, upstream_.host, std::to_string(upstream_.port)));
   }
   auto resolver = std::make_shared<tcp::resolver>(io_);
-  resolver->async_resolve(upstream_.host, std::to_string(upstream_.port),
-                          [op, resolver, connect, fail](error_code ec, tcp::resolver::results_type eps) {
-                            if (ec) return fail(op, ec);
-                            connect(eps);
-                          });
+  resolver->async_resolve(
+      upstream_.host, std::to_string(upstream_.port),
+      [op, resolver, connect, fail](error_code ec, tcp::resolver::results_type eps) {
+        if (ec) return fail(op, ec);
+        connect(eps);
+      });
 }
 
 }  // namespace tandem::http

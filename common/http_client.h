@@ -32,9 +32,9 @@ bool ParseUrl(const std::string& url, Upstream& out, std::string& target);
 class Connection;
 
 struct PoolLimits {
-  size_t max_idle = 4096;       // idle keep-alive connections kept
-  size_t max_connections = 0;   // open connections; 0 = no cap. Beyond it requests wait, in order.
-  size_t max_waiting = 0;       // requests waiting for a connection; 0 = no cap. Beyond it: kPoolFull.
+  size_t max_idle = 4096;      // idle keep-alive connections kept
+  size_t max_connections = 0;  // open connections; 0 = no cap. Beyond it requests wait, in order.
+  size_t max_waiting = 0;  // requests waiting for a connection; 0 = no cap. Beyond it: kPoolFull.
 };
 
 // The error a request gets when max_connections and max_waiting are both reached.

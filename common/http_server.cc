@@ -110,8 +110,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(opts().body_limit);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(opts().header_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(error_code ec) {
@@ -138,7 +139,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // The deadline, not only the error code, tells a timeout: when the timer and
     // the socket race, the read may end as aborted or partial instead.
     bool timed_out = ec == beast::error::timeout ||
-                     (!close_after_ && std::chrono::steady_clock::now() - read_started_ >= opts().header_timeout);
+                     (!close_after_ &&
+                      std::chrono::steady_clock::now() - read_started_ >= opts().header_timeout);
     if (timed_out) {
       server_->Count(ProtocolError::kTimeout);
       return Close();
@@ -165,7 +167,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!req.keep_alive()) close_after_ = true;
     RequestInfo info{worker_, peer_ip_};
     auto self = shared_from_this();
-    server_->handler.Handle(std::move(req), info, [self](Response&& res) { self->Write(std::move(res)); });
+    server_->handler.Handle(std::move(req), info,
+                            [self](Response&& res) { self->Write(std::move(res)); });
   }
 
   void Write(Response&& res) {
@@ -215,21 +218,24 @@ class Session : public std::enable_shared_from_this<Session> {
 
 void Server::Impl::Accept() {
   size_t idx = workers.Next();
-  acceptor.async_accept(workers.context(idx), [self = shared_from_this(), idx](error_code ec, tcp::socket s) {
-    if (self->draining.load()) return;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) return;
-      log::Warn("accept failed", {{"error", ec.message()}});
-      // Out of descriptors and the like: back off briefly instead of spinning.
-      auto timer = std::make_shared<asio::steady_timer>(self->acceptor.get_executor(), std::chrono::milliseconds(50));
-      timer->async_wait([self, timer](error_code) { self->Accept(); });
-      return;
-    }
-    self->open.fetch_add(1, std::memory_order_relaxed);
-    auto session = std::make_shared<Session>(self, std::move(s), idx);
-    asio::post(self->workers.context(idx), [session] { session->Start(); });
-    self->Accept();
-  });
+  acceptor.async_accept(workers.context(idx),
+                        [self = shared_from_this(), idx](error_code ec, tcp::socket s) {
+                          if (self->draining.load()) return;
+                          if (ec) {
+                            if (ec == asio::error::operation_aborted) return;
+                            log::Warn("accept failed", {{"error", ec.message()}});
+                            // Out of descriptors and the like: back off briefly instead of
+                            // spinning.
+                            auto timer = std::make_shared<asio::steady_timer>(
+                                self->acceptor.get_executor(), std::chrono::milliseconds(50));
+                            timer->async_wait([self, timer](error_code) { self->Accept(); });
+                            return;
+                          }
+                          self->open.fetch_add(1, std::memory_order_relaxed);
+                          auto session = std::make_shared<Session>(self, std::move(s), idx);
+                          asio::post(self->workers.context(idx), [session] { session->Start(); });
+                          self->Accept();
+                        });
 }
 
 Server::Server(IoWorkers& workers, const HostPort& listen, ServerOptions options, Handler& handler)

@@ -19,8 +19,8 @@ namespace tandem::http {
 enum class ProtocolError { kBodyTooLarge, kMalformed, kTimeout };
 
 struct RequestInfo {
-  size_t worker = 0;     // index of the IoWorkers thread that runs this connection
-  std::string peer_ip;   // the client's address
+  size_t worker = 0;    // index of the IoWorkers thread that runs this connection
+  std::string peer_ip;  // the client's address
 };
 
 // Must be called exactly once per request, on the thread the handler was called on.

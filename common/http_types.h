@@ -16,7 +16,8 @@ using Field = bhttp::field;
 using Verb = bhttp::verb;
 
 // A response with a body and content type; keep-alive is decided by the server.
-Response MakeResponse(Status status, std::string body, const char* content_type = "application/json");
+Response MakeResponse(Status status, std::string body,
+                      const char* content_type = "application/json");
 // {"error": message} with the given status.
 Response JsonError(Status status, const std::string& message);
 

@@ -45,9 +45,15 @@ void Init(const std::string& service) {
   Logger();
 }
 
-void Info(const std::string& msg, const nlohmann::json& f) { Emit(spdlog::level::info, "info", msg, &f); }
-void Warn(const std::string& msg, const nlohmann::json& f) { Emit(spdlog::level::warn, "warn", msg, &f); }
-void Error(const std::string& msg, const nlohmann::json& f) { Emit(spdlog::level::err, "error", msg, &f); }
+void Info(const std::string& msg, const nlohmann::json& f) {
+  Emit(spdlog::level::info, "info", msg, &f);
+}
+void Warn(const std::string& msg, const nlohmann::json& f) {
+  Emit(spdlog::level::warn, "warn", msg, &f);
+}
+void Error(const std::string& msg, const nlohmann::json& f) {
+  Emit(spdlog::level::err, "error", msg, &f);
+}
 void Info(const std::string& msg) { Emit(spdlog::level::info, "info", msg, nullptr); }
 void Warn(const std::string& msg) { Emit(spdlog::level::warn, "warn", msg, nullptr); }
 void Error(const std::string& msg) { Emit(spdlog::level::err, "error", msg, nullptr); }

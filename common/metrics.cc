@@ -9,15 +9,18 @@ std::string Metrics::Serialize() const {
   return s.Serialize(registry_->Collect());
 }
 
-prometheus::Family<prometheus::Counter>& Metrics::Counter(const std::string& name, const std::string& help) {
+prometheus::Family<prometheus::Counter>& Metrics::Counter(const std::string& name,
+                                                          const std::string& help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
 }
 
-prometheus::Family<prometheus::Gauge>& Metrics::Gauge(const std::string& name, const std::string& help) {
+prometheus::Family<prometheus::Gauge>& Metrics::Gauge(const std::string& name,
+                                                      const std::string& help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
 }
 
-prometheus::Family<prometheus::Histogram>& Metrics::Histogram(const std::string& name, const std::string& help) {
+prometheus::Family<prometheus::Histogram>& Metrics::Histogram(const std::string& name,
+                                                              const std::string& help) {
   return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_);
 }
 

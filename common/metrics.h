@@ -19,9 +19,11 @@ class Metrics {
   // Prometheus text exposition format.
   std::string Serialize() const;
 
-  prometheus::Family<prometheus::Counter>& Counter(const std::string& name, const std::string& help);
+  prometheus::Family<prometheus::Counter>& Counter(const std::string& name,
+                                                   const std::string& help);
   prometheus::Family<prometheus::Gauge>& Gauge(const std::string& name, const std::string& help);
-  prometheus::Family<prometheus::Histogram>& Histogram(const std::string& name, const std::string& help);
+  prometheus::Family<prometheus::Histogram>& Histogram(const std::string& name,
+                                                       const std::string& help);
 
   // Latency buckets in seconds, 250us to 10s.
   static prometheus::Histogram::BucketBoundaries LatencyBuckets();

@@ -51,7 +51,9 @@ SqliteDataset::SqliteDataset(const std::string& path) : path_(path) {
   std::error_code ec;
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -68,8 +70,9 @@ SqliteDataset::~SqliteDataset() { sqlite3_close(db_); }
 
 std::error_code SqliteDataset::Fail(int rc) {
   last_error_ = sqlite3_errmsg(db_);
-  return std::make_error_code(rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? std::errc::resource_unavailable_try_again
-                                                                      : std::errc::io_error);
+  return std::make_error_code(rc == SQLITE_BUSY || rc == SQLITE_LOCKED
+                                  ? std::errc::resource_unavailable_try_again
+                                  : std::errc::io_error);
 }
 
 std::error_code SqliteDataset::Bootstrap() {
@@ -108,22 +111,27 @@ std::error_code SqliteDataset::InsertAll(const char* sql, const Rows& rows, Bind
 }
 
 std::error_code SqliteDataset::InsertRaw(const std::vector<RawRow>& rows) {
-  return InsertAll("INSERT OR IGNORE INTO raw (tandem_id, received_at, data) VALUES (?, ?, ?)", rows,
-                   [](sqlite3_stmt* st, const RawRow& r) {
-                     sqlite3_bind_text(st, 1, r.tandem_id.data(), static_cast<int>(r.tandem_id.size()), SQLITE_STATIC);
+  return InsertAll("INSERT OR IGNORE INTO raw (tandem_id, received_at, data) VALUES (?, ?, ?)",
+                   rows, [](sqlite3_stmt* st, const RawRow& r) {
+                     sqlite3_bind_text(st, 1, r.tandem_id.data(),
+                                       static_cast<int>(r.tandem_id.size()), SQLITE_STATIC);
                      sqlite3_bind_int64(st, 2, r.received_at_ms);
                      // Bound as TEXT with its length: SQLite stores the bytes as they are.
-                     sqlite3_bind_text(st, 3, r.data.data(), static_cast<int>(r.data.size()), SQLITE_STATIC);
+                     sqlite3_bind_text(st, 3, r.data.data(), static_cast<int>(r.data.size()),
+                                       SQLITE_STATIC);
                    });
 }
 
 std::error_code SqliteDataset::InsertDeliveries(const std::vector<DeliveryRow>& rows) {
   return InsertAll(
-      "INSERT OR REPLACE INTO deliveries (tandem_id, vendor, outcome, status_code, attempts, at) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO deliveries (tandem_id, vendor, outcome, status_code, attempts, at) "
+      "VALUES (?, ?, ?, ?, ?, ?)",
       rows, [](sqlite3_stmt* st, const DeliveryRow& r) {
-        sqlite3_bind_text(st, 1, r.tandem_id.data(), static_cast<int>(r.tandem_id.size()), SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, r.tandem_id.data(), static_cast<int>(r.tandem_id.size()),
+                          SQLITE_STATIC);
         sqlite3_bind_text(st, 2, r.vendor.data(), static_cast<int>(r.vendor.size()), SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, r.outcome.data(), static_cast<int>(r.outcome.size()), SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, r.outcome.data(), static_cast<int>(r.outcome.size()),
+                          SQLITE_STATIC);
         sqlite3_bind_int(st, 4, r.status_code);
         sqlite3_bind_int(st, 5, r.attempts);
         sqlite3_bind_int64(st, 6, r.at_ms);
@@ -133,13 +141,16 @@ std::error_code SqliteDataset::InsertDeliveries(const std::vector<DeliveryRow>& 
 std::error_code SqliteDataset::InsertRejected(const std::vector<RejectedRow>& rows) {
   return InsertAll("INSERT OR REPLACE INTO rejected (tandem_id, reason, at) VALUES (?, ?, ?)", rows,
                    [](sqlite3_stmt* st, const RejectedRow& r) {
-                     sqlite3_bind_text(st, 1, r.tandem_id.data(), static_cast<int>(r.tandem_id.size()), SQLITE_STATIC);
-                     sqlite3_bind_text(st, 2, r.reason.data(), static_cast<int>(r.reason.size()), SQLITE_STATIC);
+                     sqlite3_bind_text(st, 1, r.tandem_id.data(),
+                                       static_cast<int>(r.tandem_id.size()), SQLITE_STATIC);
+                     sqlite3_bind_text(st, 2, r.reason.data(), static_cast<int>(r.reason.size()),
+                                       SQLITE_STATIC);
                      sqlite3_bind_int64(st, 3, r.at_ms);
                    });
 }
 
-std::error_code SqliteDataset::Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) {
+std::error_code SqliteDataset::Query(const std::string& sql,
+                                     std::vector<std::vector<std::string>>& rows) {
   std::lock_guard<std::mutex> l(mu_);
   rows.clear();
   sqlite3_stmt* st = nullptr;

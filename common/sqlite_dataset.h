@@ -20,7 +20,8 @@ class SqliteDataset : public Dataset {
   std::error_code InsertRaw(const std::vector<RawRow>& rows) override;
   std::error_code InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
   std::error_code InsertRejected(const std::vector<RejectedRow>& rows) override;
-  std::error_code Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override;
+  std::error_code Query(const std::string& sql,
+                        std::vector<std::vector<std::string>>& rows) override;
   std::string last_error() const override;
 
   // The schema, for docs and tests.

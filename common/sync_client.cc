@@ -17,7 +17,8 @@ SyncClient::SyncClient(const std::string& base_url, const std::string& ca_file)
     : io_(std::make_unique<boost::asio::io_context>(1)) {
   Upstream up;
   std::string target;
-  if (!ParseUrl(base_url, up, target)) throw std::runtime_error("cannot parse the URL '" + base_url + "'");
+  if (!ParseUrl(base_url, up, target))
+    throw std::runtime_error("cannot parse the URL '" + base_url + "'");
   if (up.tls) {
     ssl_ = MakeClientTls(ca_file);
     up.ssl = ssl_.get();

@@ -15,8 +15,8 @@ void FailAt(const std::string& file, const YAML::Mark& mark, const std::string& 
 YamlMap::YamlMap(const YAML::Node& node, std::string file, std::string where)
     : node_(node), file_(std::move(file)), where_(std::move(where)) {
   if (node_ && !node_.IsNull() && !node_.IsMap()) {
-    FailAt(file_, node_.Mark(), (where_.empty() ? std::string("document") : where_) +
-                                    ": expected a mapping");
+    FailAt(file_, node_.Mark(),
+           (where_.empty() ? std::string("document") : where_) + ": expected a mapping");
   }
 }
 
@@ -105,7 +105,8 @@ void YamlMap::Addr(const std::string& key, HostPort& out, bool required) {
   auto colon = s.rfind(':');
   std::string port = colon == std::string::npos ? "" : s.substr(colon + 1);
   std::string host = colon == std::string::npos ? "" : s.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
       port.size() > 5 || std::stoul(port) > 65535) {
     Fail(Get(key), key, "expected HOST:PORT, got '" + s + "'");

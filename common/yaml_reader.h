@@ -34,9 +34,12 @@ class YamlMap {
   // Rejects every key nobody asked for.
   void Finish() const;
 
-  [[noreturn]] void Fail(const YAML::Node& at, const std::string& key, const std::string& msg) const;
+  [[noreturn]] void Fail(const YAML::Node& at, const std::string& key,
+                         const std::string& msg) const;
   [[noreturn]] void FailAtKey(const std::string& key, const std::string& msg) const;
-  std::string Path(const std::string& key) const { return where_.empty() ? key : where_ + "." + key; }
+  std::string Path(const std::string& key) const {
+    return where_.empty() ? key : where_ + "." + key;
+  }
   const std::string& file() const { return file_; }
 
  private:

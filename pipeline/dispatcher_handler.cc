@@ -9,25 +9,32 @@ namespace tandem::pipeline {
 namespace {
 
 // What trace needs to build the event's context (user agent, client IP, page, locale).
-constexpr const char* kKeptHeaders[] = {"Content-Type", "User-Agent", "X-Forwarded-For", "Accept-Language",
-                                        "Referer", "Origin"};
+constexpr const char* kKeptHeaders[] = {"Content-Type",    "User-Agent", "X-Forwarded-For",
+                                        "Accept-Language", "Referer",    "Origin"};
 
 }  // namespace
 
-DispatcherHandler::DispatcherHandler(IoWorkers& workers, Spool& spool, Metrics& metrics, DispatcherMetrics& dm,
-                                     std::function<void()> before_scrape)
-    : workers_(workers), spool_(spool), metrics_(metrics), dm_(dm), before_scrape_(std::move(before_scrape)) {}
+DispatcherHandler::DispatcherHandler(IoWorkers& workers, Spool& spool, Metrics& metrics,
+                                     DispatcherMetrics& dm, std::function<void()> before_scrape)
+    : workers_(workers),
+      spool_(spool),
+      metrics_(metrics),
+      dm_(dm),
+      before_scrape_(std::move(before_scrape)) {}
 
-void DispatcherHandler::Handle(http::Request&& req, const http::RequestInfo& info, http::Respond respond) {
+void DispatcherHandler::Handle(http::Request&& req, const http::RequestInfo& info,
+                               http::Respond respond) {
   std::string_view path = req.target().substr(0, req.target().find('?'));
   if (path == "/healthz" || path == "/readyz") {
     return respond(http::MakeResponse(http::Status::ok, R"({"status":"ok"})"));
   }
   if (path == "/metrics") {
     if (before_scrape_) before_scrape_();
-    return respond(http::MakeResponse(http::Status::ok, metrics_.Serialize(), "text/plain; version=0.0.4"));
+    return respond(
+        http::MakeResponse(http::Status::ok, metrics_.Serialize(), "text/plain; version=0.0.4"));
   }
-  if (path != "/v1/events") return respond(http::JsonError(http::Status::not_found, "no such endpoint"));
+  if (path != "/v1/events")
+    return respond(http::JsonError(http::Status::not_found, "no such endpoint"));
   if (req.method() != http::Verb::post) {
     auto res = http::JsonError(http::Status::method_not_allowed, "use POST");
     res.set(http::Field::allow, "POST");
@@ -38,8 +45,10 @@ void DispatcherHandler::Handle(http::Request&& req, const http::RequestInfo& inf
   // The splitter stamps every event; a request without its stamp (a direct call) gets one here.
   rec.tandem_id = std::string(req["X-Tandem-Id"]);
   std::string_view at = req["X-Tandem-Received-At"];
-  bool id_ok = rec.tandem_id.size() == 36 && rec.tandem_id.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
-  if (!id_ok || at.empty() || at.find_first_not_of("0123456789") != std::string_view::npos || at.size() > 18) {
+  bool id_ok = rec.tandem_id.size() == 36 &&
+               rec.tandem_id.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
+  if (!id_ok || at.empty() || at.find_first_not_of("0123456789") != std::string_view::npos ||
+      at.size() > 18) {
     Uuid7 id = NewUuid7();
     rec.tandem_id = std::move(id.text);
     rec.received_at_ms = id.unix_ms;
@@ -59,15 +68,18 @@ void DispatcherHandler::Handle(http::Request&& req, const http::RequestInfo& inf
   spool_.Append(std::move(frame), [this, &io, start, id = std::move(rec.tandem_id),
                                    respond = std::move(respond)](std::error_code ec) mutable {
     // On the spool's writer thread: hand the answer back to the connection's thread.
-    boost::asio::post(io, [this, ec, start, id = std::move(id), respond = std::move(respond)]() mutable {
-      if (ec) {
-        dm_.refused.Increment();
-        return respond(http::JsonError(http::Status::service_unavailable, "cannot store the event: " + ec.message()));
-      }
-      dm_.accepted.Increment();
-      dm_.ack_latency.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      respond(http::MakeResponse(http::Status::accepted, "{\"id\":\"" + id + "\"}"));
-    });
+    boost::asio::post(
+        io, [this, ec, start, id = std::move(id), respond = std::move(respond)]() mutable {
+          if (ec) {
+            dm_.refused.Increment();
+            return respond(http::JsonError(http::Status::service_unavailable,
+                                           "cannot store the event: " + ec.message()));
+          }
+          dm_.accepted.Increment();
+          dm_.ack_latency.Observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+          respond(http::MakeResponse(http::Status::accepted, "{\"id\":\"" + id + "\"}"));
+        });
   });
 }
 

@@ -33,9 +33,12 @@ class DispatcherProcess {
         dataset_(OpenDataset(config_, color)),
         // Retention runs on the loader's thread, which may block on disk: deleting a
         // segment syncs the folder, which must not stall the threads that ack.
-        loader_(spool_, *dataset_, Checkpoint(ForColor(cc_.spool_dir, color) + "/loader.checkpoint"), dm_,
-                [this](uint64_t loaded) { spool_.Release(std::min(loaded, forwarder_.position())); }),
-        forwarder_(spool_, cc_.trace_listen, Checkpoint(ForColor(cc_.spool_dir, color) + "/forwarder.checkpoint"), dm_),
+        loader_(
+            spool_, *dataset_, Checkpoint(ForColor(cc_.spool_dir, color) + "/loader.checkpoint"),
+            dm_,
+            [this](uint64_t loaded) { spool_.Release(std::min(loaded, forwarder_.position())); }),
+        forwarder_(spool_, cc_.trace_listen,
+                   Checkpoint(ForColor(cc_.spool_dir, color) + "/forwarder.checkpoint"), dm_),
         workers_(2),
         handler_(workers_, spool_, metrics_, dm_, [this] { BeforeScrape(); }),
         server_(workers_, cc_.dispatcher_listen, Options(config_), handler_),
@@ -43,7 +46,8 @@ class DispatcherProcess {
         drain_timer_(workers_.context(0)) {
     if (auto ec = dataset_->Bootstrap()) {
       // Not fatal: the loader retries, and the spool keeps every event meanwhile.
-      log::Warn("dataset not ready; events are spooled until it is", {{"error", dataset_->last_error()}});
+      log::Warn("dataset not ready; events are spooled until it is",
+                {{"error", dataset_->last_error()}});
     }
   }
 
@@ -55,12 +59,15 @@ class DispatcherProcess {
       if (ec) return;
       log::Info("draining", {{"signal", sig}});
       server_.BeginDrain();
-      WaitUntilIdle(drain_timer_, [this] { return server_.open_connections() == 0; },
-                    Clock::now() + std::chrono::seconds(10), [this](bool) { stopped_.set_value(); });
+      WaitUntilIdle(
+          drain_timer_, [this] { return server_.open_connections() == 0; },
+          Clock::now() + std::chrono::seconds(10), [this](bool) { stopped_.set_value(); });
     });
     workers_.Start();
-    log::Info("listening", {{"port", server_.port()}, {"color", ColorName(color_)},
-                            {"spool_bytes", spool_.bytes()}, {"loader_position", loader_.position()},
+    log::Info("listening", {{"port", server_.port()},
+                            {"color", ColorName(color_)},
+                            {"spool_bytes", spool_.bytes()},
+                            {"loader_position", loader_.position()},
                             {"forwarder_position", forwarder_.position()}});
     stopped_.get_future().wait();
     workers_.Stop();
@@ -68,7 +75,8 @@ class DispatcherProcess {
     spool_.Stop();
     loader_.Stop();
     forwarder_.Stop();
-    log::Info("stopped", {{"loader_position", loader_.position()}, {"forwarder_position", forwarder_.position()}});
+    log::Info("stopped", {{"loader_position", loader_.position()},
+                          {"forwarder_position", forwarder_.position()}});
     return 0;
   }
 
@@ -86,7 +94,6 @@ class DispatcherProcess {
     dm_.loader_lag_bytes.Set(static_cast<double>(end - std::min(end, loader_.position())));
     dm_.forwarder_lag_bytes.Set(static_cast<double>(end - std::min(end, forwarder_.position())));
   }
-
 
   Config config_;
   Color color_;

@@ -12,8 +12,13 @@ constexpr auto kIdlePoll = std::chrono::milliseconds(5);
 constexpr auto kSaveEvery = std::chrono::seconds(1);
 }  // namespace
 
-Forwarder::Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint, DispatcherMetrics& metrics, size_t window)
-    : spool_(spool), checkpoint_(std::move(checkpoint)), metrics_(metrics), window_(window), poll_timer_(io_) {
+Forwarder::Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint,
+                     DispatcherMetrics& metrics, size_t window)
+    : spool_(spool),
+      checkpoint_(std::move(checkpoint)),
+      metrics_(metrics),
+      window_(window),
+      poll_timer_(io_) {
   pool_ = http::ClientPool::Create(io_, http::Upstream{trace.host, trace.port});
   next_read_ = std::max(checkpoint_.Load(), spool_.start());
   acked_ = saved_ = next_read_;
@@ -36,13 +41,15 @@ void Forwarder::Stop() {
   // Sends in flight finish within their timeout; never wait longer than that.
   std::thread watchdog([this] {
     auto deadline = std::chrono::steady_clock::now() + kSendTimeout + std::chrono::seconds(1);
-    while (!io_.stopped() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (!io_.stopped() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     io_.stop();
   });
   thread_.join();
   watchdog.join();
   if (acked_ != saved_) {
-    if (auto ec = checkpoint_.Save(acked_)) log::Error("cannot save the forwarder checkpoint", {{"error", ec.message()}});
+    if (auto ec = checkpoint_.Save(acked_))
+      log::Error("cannot save the forwarder checkpoint", {{"error", ec.message()}});
   }
 }
 
@@ -82,33 +89,39 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
   req.body() = r.body;
   ++slot->attempts;
   ++sending_;
-  pool_->Send(std::move(req), kSendTimeout, [this, slot](boost::system::error_code ec, http::Response&& res) {
-    --sending_;
-    unsigned code = ec ? 0 : res.result_int();
-    if (!ec && code >= 200 && code < 300) {
-      metrics_.forwarded_ok.Increment();
-      if (failures_ > 0) log::Info("trace back; forwarding resumed", {{"failed_attempts", failures_}});
-      failures_ = 0;
-    } else if (!ec && code >= 400 && code < 500 && code != 429) {
-      // Trace refused the request itself; sending it again would get the same answer.
-      metrics_.forward_dropped.Increment();
-      log::Error("trace refused an event; not retried", {{"id", slot->entry.record.tandem_id}, {"status", code}});
-    } else {
-      metrics_.forward_retries.Increment();
-      if (failures_++ % 100 == 0) {
-        log::Warn("trace unavailable; will retry", {{"error", ec ? ec.message() : "status " + std::to_string(code)}, {"attempt", slot->attempts}});
-      }
-      if (stopping_) return Advance();  // left for the next run, past the checkpoint
-      auto timer = std::make_shared<boost::asio::steady_timer>(io_, Backoff(slot->attempts - 1));
-      timer->async_wait([this, slot, timer](boost::system::error_code) {
-        if (stopping_) return Advance();
-        Send(slot);
-      });
-      return;
-    }
-    slot->done = true;
-    Advance();
-  });
+  pool_->Send(std::move(req), kSendTimeout,
+              [this, slot](boost::system::error_code ec, http::Response&& res) {
+                --sending_;
+                unsigned code = ec ? 0 : res.result_int();
+                if (!ec && code >= 200 && code < 300) {
+                  metrics_.forwarded_ok.Increment();
+                  if (failures_ > 0)
+                    log::Info("trace back; forwarding resumed", {{"failed_attempts", failures_}});
+                  failures_ = 0;
+                } else if (!ec && code >= 400 && code < 500 && code != 429) {
+                  // Trace refused the request itself; sending it again would get the same answer.
+                  metrics_.forward_dropped.Increment();
+                  log::Error("trace refused an event; not retried",
+                             {{"id", slot->entry.record.tandem_id}, {"status", code}});
+                } else {
+                  metrics_.forward_retries.Increment();
+                  if (failures_++ % 100 == 0) {
+                    log::Warn("trace unavailable; will retry",
+                              {{"error", ec ? ec.message() : "status " + std::to_string(code)},
+                               {"attempt", slot->attempts}});
+                  }
+                  if (stopping_) return Advance();  // left for the next run, past the checkpoint
+                  auto timer =
+                      std::make_shared<boost::asio::steady_timer>(io_, Backoff(slot->attempts - 1));
+                  timer->async_wait([this, slot, timer](boost::system::error_code) {
+                    if (stopping_) return Advance();
+                    Send(slot);
+                  });
+                  return;
+                }
+                slot->done = true;
+                Advance();
+              });
 }
 
 // Moves the acknowledged position past every finished event at the front.
@@ -119,7 +132,8 @@ void Forwarder::Advance() {
   }
   auto now = std::chrono::steady_clock::now();
   if (acked_ != saved_ && now - last_save_ >= kSaveEvery) {
-    if (auto ec = checkpoint_.Save(acked_)) log::Error("cannot save the forwarder checkpoint", {{"error", ec.message()}});
+    if (auto ec = checkpoint_.Save(acked_))
+      log::Error("cannot save the forwarder checkpoint", {{"error", ec.message()}});
     saved_ = acked_;
     last_save_ = now;
   }

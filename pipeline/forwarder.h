@@ -21,7 +21,8 @@ namespace tandem::pipeline {
 
 class Forwarder {
  public:
-  Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint, DispatcherMetrics& metrics, size_t window = 64);
+  Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint, DispatcherMetrics& metrics,
+            size_t window = 64);
   ~Forwarder();
   void Start();
   void Stop();  // waits (bounded) for sends in flight, saves the checkpoint
@@ -51,7 +52,8 @@ class Forwarder {
   std::chrono::steady_clock::time_point last_save_{};
   bool stopping_ = false;
   size_t sending_ = 0;
-  uint64_t failures_ = 0;  // consecutive failed sends, for the log  // HTTP requests to trace not yet answered
+  uint64_t failures_ =
+      0;  // consecutive failed sends, for the log  // HTTP requests to trace not yet answered
   std::thread thread_;
 };
 

@@ -19,14 +19,20 @@ std::chrono::milliseconds Backoff(int attempt) {
 
 Loader::Loader(Spool& spool, Dataset& dataset, Checkpoint checkpoint, DispatcherMetrics& metrics,
                std::function<void(uint64_t)> after_batch, size_t batch)
-    : spool_(spool), dataset_(dataset), checkpoint_(std::move(checkpoint)), metrics_(metrics),
-      after_batch_(std::move(after_batch)), batch_(batch) {
+    : spool_(spool),
+      dataset_(dataset),
+      checkpoint_(std::move(checkpoint)),
+      metrics_(metrics),
+      after_batch_(std::move(after_batch)),
+      batch_(batch) {
   pos_ = std::max(checkpoint_.Load(), spool_.start());
 }
 
 Loader::~Loader() { Stop(); }
 
-void Loader::Start() { thread_ = std::thread([this] { Run(); }); }
+void Loader::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Loader::Stop() {
   stop_ = true;
@@ -65,11 +71,14 @@ void Loader::Run() {
       continue;
     }
     rows.clear();
-    for (auto& e : entries) rows.push_back({e.record.tandem_id, e.record.received_at_ms, std::move(e.record.body)});
+    for (auto& e : entries)
+      rows.push_back({e.record.tandem_id, e.record.received_at_ms, std::move(e.record.body)});
     if (auto ec = dataset_.InsertRaw(rows)) {
       metrics_.load_failures.Increment();
       if (failures == 0 || failures % 20 == 0) {
-        log::Warn("dataset unavailable; will retry", {{"error", ec.message()}, {"detail", dataset_.last_error()}, {"attempt", failures + 1}});
+        log::Warn("dataset unavailable; will retry", {{"error", ec.message()},
+                                                      {"detail", dataset_.last_error()},
+                                                      {"attempt", failures + 1}});
       }
       if (!SleepFor(Backoff(failures++))) break;
       continue;
@@ -82,7 +91,8 @@ void Loader::Run() {
     // (a crash then reloads a few rows, stored once); saving it at most once a
     // second keeps its fsyncs off the acks' path. Stop() saves the last position.
     if (auto now = std::chrono::steady_clock::now(); now - last_save >= kSaveEvery) {
-      if (auto ec = checkpoint_.Save(end)) log::Error("cannot save the loader checkpoint", {{"error", ec.message()}});
+      if (auto ec = checkpoint_.Save(end))
+        log::Error("cannot save the loader checkpoint", {{"error", ec.message()}});
       last_save = now;
       saved = end;
     }
@@ -91,7 +101,8 @@ void Loader::Run() {
     if (after_batch_) after_batch_(end);
   }
   if (pos_.load() != saved) {
-    if (auto ec = checkpoint_.Save(pos_.load())) log::Error("cannot save the loader checkpoint", {{"error", ec.message()}});
+    if (auto ec = checkpoint_.Save(pos_.load()))
+      log::Error("cannot save the loader checkpoint", {{"error", ec.message()}});
   }
 }
 

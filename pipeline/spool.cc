@@ -50,10 +50,12 @@ Spool::Spool(SpoolOptions options) : opts_(std::move(options)) {
   fs::create_directories(opts_.dir);
   for (const auto& e : fs::directory_iterator(opts_.dir)) {
     std::string n = e.path().filename().string();
-    if (n.size() == 24 && n.substr(20) == ".seg") segments_.push_back({std::stoull(n.substr(0, 20)), e.path().string()});
+    if (n.size() == 24 && n.substr(20) == ".seg")
+      segments_.push_back({std::stoull(n.substr(0, 20)), e.path().string()});
     if (n.size() == 29 && n.substr(20) == ".seg.free") free_.push_back(e.path().string());
   }
-  std::sort(segments_.begin(), segments_.end(), [](const Segment& a, const Segment& b) { return a.base < b.base; });
+  std::sort(segments_.begin(), segments_.end(),
+            [](const Segment& a, const Segment& b) { return a.base < b.base; });
   if (segments_.empty()) segments_.push_back({0, SegmentPath(0)});
   OpenTail();
   writer_ = std::thread([this] { WriterLoop(); });
@@ -69,7 +71,8 @@ Spool::~Spool() {
 void Spool::OpenTail() {
   const Segment& tail = segments_.back();
   tail_fd_ = ::open(tail.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (tail_fd_ < 0) throw std::runtime_error(tail.path + ": cannot open the spool segment: " + Errno().message());
+  if (tail_fd_ < 0)
+    throw std::runtime_error(tail.path + ": cannot open the spool segment: " + Errno().message());
   struct stat st;
   ::fstat(tail_fd_, &st);
   uint64_t size = static_cast<uint64_t>(st.st_size), good = 0;
@@ -171,15 +174,19 @@ void Spool::WriterLoop() {
     if (tail_fd_ < 0) ec = std::make_error_code(std::errc::io_error);
     size_t off = 0;
     while (!ec && off < buf.size()) {
-      ssize_t n = ::pwrite(tail_fd_, buf.data() + off, buf.size() - off, static_cast<off_t>(tail_size_ + off));
+      ssize_t n = ::pwrite(tail_fd_, buf.data() + off, buf.size() - off,
+                           static_cast<off_t>(tail_size_ + off));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) ec = Errno();
-      else off += static_cast<size_t>(n);
+      if (n < 0)
+        ec = Errno();
+      else
+        off += static_cast<size_t>(n);
     }
     if (!ec && ::fdatasync(tail_fd_) != 0) ec = Errno();
     if (ec) {
       // Nothing of this batch counts: cut it off so the log stays whole.
-      if (tail_fd_ >= 0 && ::ftruncate(tail_fd_, static_cast<off_t>(tail_size_)) == 0) ::fdatasync(tail_fd_);
+      if (tail_fd_ >= 0 && ::ftruncate(tail_fd_, static_cast<off_t>(tail_size_)) == 0)
+        ::fdatasync(tail_fd_);
     } else {
       tail_size_ += buf.size();
       {
@@ -189,7 +196,8 @@ void Spool::WriterLoop() {
       wait_cv_.notify_all();
     }
     if (opts_.on_commit) {
-      opts_.on_commit(batch.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      opts_.on_commit(batch.size(),
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     for (auto& p : batch) p.done(ec);
     batch.clear();
@@ -244,7 +252,8 @@ std::error_code Spool::Read(uint64_t pos, size_t max_records, std::vector<SpoolE
                        static_cast<uint32_t>(static_cast<unsigned char>(hdr[1])) << 8 |
                        static_cast<uint32_t>(static_cast<unsigned char>(hdr[2])) << 16 |
                        static_cast<uint32_t>(static_cast<unsigned char>(hdr[3])) << 24;
-        if (!ReadAt(fd, pos - seg.base, kFrameHeader + len, buf) || DecodeFrame(buf, seg.base, e.record) == 0) {
+        if (!ReadAt(fd, pos - seg.base, kFrameHeader + len, buf) ||
+            DecodeFrame(buf, seg.base, e.record) == 0) {
           ::close(fd);
           return std::make_error_code(std::errc::illegal_byte_sequence);
         }

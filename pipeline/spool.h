@@ -44,7 +44,7 @@ class Spool {
   // Queues an encoded frame; `done` runs on the writer thread once it is durable.
   void Append(std::string frame, Done done);
 
-  uint64_t start() const;        // oldest position still on disk
+  uint64_t start() const;  // oldest position still on disk
   uint64_t durable_end() const { return durable_end_.load(std::memory_order_acquire); }
   uint64_t bytes() const { return durable_end() - start(); }
   size_t segments() const;

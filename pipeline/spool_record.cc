@@ -11,7 +11,8 @@ namespace {
 constexpr uint32_t kMaxPayload = 64u << 20;
 
 void PutU32(std::string& out, uint32_t v) {
-  char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16), static_cast<char>(v >> 24)};
+  char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+               static_cast<char>(v >> 24)};
   out.append(b, 4);
 }
 void PutI64(std::string& out, int64_t v) {
@@ -47,7 +48,8 @@ struct Reader {
 };
 
 uint32_t Crc(std::string_view s) {
-  return static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
+  return static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
 }
 
 }  // namespace
@@ -58,7 +60,9 @@ uint32_t SegmentSalt(uint64_t base) {
 
 void SealFrame(std::string& frame, uint64_t base) {
   uint32_t salt = SegmentSalt(base);
-  for (int i = 0; i < 4; ++i) frame[4 + i] = static_cast<char>(static_cast<unsigned char>(frame[4 + i]) ^ ((salt >> (8 * i)) & 0xff));
+  for (int i = 0; i < 4; ++i)
+    frame[4 + i] =
+        static_cast<char>(static_cast<unsigned char>(frame[4 + i]) ^ ((salt >> (8 * i)) & 0xff));
 }
 
 void EncodeFrame(const SpoolRecord& r, std::string& out) {

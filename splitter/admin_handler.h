@@ -25,8 +25,9 @@ namespace tandem::splitter {
 class AdminHandler : public http::Handler {
  public:
   // All callbacks run on `io`, the admin listener's single thread.
-  AdminHandler(boost::asio::io_context& io, const Config& config, LiveState& state, Metrics& metrics,
-               SplitterMetrics& splitter_metrics, std::function<void()> before_scrape);
+  AdminHandler(boost::asio::io_context& io, const Config& config, LiveState& state,
+               Metrics& metrics, SplitterMetrics& splitter_metrics,
+               std::function<void()> before_scrape);
   ~AdminHandler() override;
 
   void Handle(http::Request&& req, const http::RequestInfo& info, http::Respond respond) override;
@@ -37,7 +38,8 @@ class AdminHandler : public http::Handler {
   void Promote(http::Request&& req, http::Respond respond);
   void Rollback(http::Respond respond);
   void Ready(http::Respond respond);
-  void SwapTo(Color expected_live, const char* kind, const std::string& reason, http::Respond& respond);
+  void SwapTo(Color expected_live, const char* kind, const std::string& reason,
+              http::Respond& respond);
   bool Authorized(const http::Request& req) const;
   std::string StateJson(const LiveSnapshot& s) const;
   void Reply(http::Respond& respond, const char* endpoint, http::Response&& res);

@@ -80,7 +80,8 @@ double Seconds(Clock::time_point since) {
 
 }  // namespace
 
-IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState& state, SplitterMetrics& metrics)
+IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState& state,
+                             SplitterMetrics& metrics)
     : workers_(workers), state_(state), metrics_(metrics), per_worker_(workers.size()) {
   auto settings = std::make_shared<const IngestSettings>(IngestSettings::From(config.splitter));
   for (size_t i = 0; i < workers.size(); ++i) {
@@ -91,8 +92,10 @@ IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState
       per_worker_[i].live[Idx(c)] = http::ClientPool::Create(workers.context(i), up);
       // Candidate copies share a capped set of connections (Envoy's max_connections
       // breaker): a slow candidate then holds a few hundred sockets, not thousands.
-      size_t cap = (config.splitter.candidate_max_connections + workers.size() - 1) / workers.size();
-      per_worker_[i].candidate[Idx(c)] = http::ClientPool::Create(workers.context(i), up, {.max_connections = cap, .max_waiting = cap});
+      size_t cap =
+          (config.splitter.candidate_max_connections + workers.size() - 1) / workers.size();
+      per_worker_[i].candidate[Idx(c)] = http::ClientPool::Create(
+          workers.context(i), up, {.max_connections = cap, .max_waiting = cap});
     }
   }
 }
@@ -100,7 +103,8 @@ IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState
 void IngestHandler::Reload(const IngestSettings& s) {
   auto settings = std::make_shared<const IngestSettings>(s);
   for (size_t i = 0; i < workers_.size(); ++i) {
-    boost::asio::post(workers_.context(i), [this, i, settings] { per_worker_[i].settings = settings; });
+    boost::asio::post(workers_.context(i),
+                      [this, i, settings] { per_worker_[i].settings = settings; });
   }
 }
 
@@ -120,13 +124,15 @@ void IngestHandler::AddCors(http::Response& res, const std::string& origin) cons
   res.set(http::Field::vary, "Origin");
 }
 
-void IngestHandler::Finish(http::Respond& respond, http::Response&& res, const std::string& origin) {
+void IngestHandler::Finish(http::Respond& respond, http::Response&& res,
+                           const std::string& origin) {
   AddCors(res, origin);
   metrics_.Response(res.result_int());
   respond(std::move(res));
 }
 
-void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info, http::Respond respond) {
+void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info,
+                           http::Respond respond) {
   Worker& w = per_worker_[info.worker];
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
@@ -135,7 +141,8 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info, h
   std::string origin;
   if (auto it = req.find(http::Field::origin); it != req.end()) {
     std::string o(it->value());
-    if (w.settings->cors_origins.count(o) || w.settings->cors_origins.count("*")) origin = std::move(o);
+    if (w.settings->cors_origins.count(o) || w.settings->cors_origins.count("*"))
+      origin = std::move(o);
   }
 
   if (path == "/sdk/sparrow.js") {
@@ -145,14 +152,18 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info, h
       res.set(http::Field::allow, "GET, HEAD");
       return Finish(respond, std::move(res), "");
     }
-    auto res = http::MakeResponse(http::Status::ok, std::string(SparrowJs()), "application/javascript; charset=utf-8");
+    auto res = http::MakeResponse(http::Status::ok, std::string(SparrowJs()),
+                                  "application/javascript; charset=utf-8");
     res.set(http::Field::cache_control, "public, max-age=300");
     res.set(http::Field::access_control_allow_origin, "*");
     return Finish(respond, std::move(res), "");
   }
   if (path != "/v1/events") {
     metrics_.Rejected(Rejection::kNotFound);
-    return Finish(respond, http::JsonError(http::Status::not_found, "no such endpoint; events go to POST /v1/events"), origin);
+    return Finish(
+        respond,
+        http::JsonError(http::Status::not_found, "no such endpoint; events go to POST /v1/events"),
+        origin);
   }
   if (req.method() == http::Verb::options) {
     if (origin.empty()) {
@@ -174,8 +185,10 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info, h
   auto ct = req.find(http::Field::content_type);
   if (ct == req.end() || !AcceptedMediaType(ct->value())) {
     metrics_.Rejected(Rejection::kUnsupportedMediaType);
-    return Finish(respond, http::JsonError(http::Status::unsupported_media_type,
-                                           "Content-Type must be application/json or text/plain"), origin);
+    return Finish(respond,
+                  http::JsonError(http::Status::unsupported_media_type,
+                                  "Content-Type must be application/json or text/plain"),
+                  origin);
   }
   if (req.body().empty()) {
     metrics_.Rejected(Rejection::kEmptyBody);
@@ -217,7 +230,8 @@ bool IngestHandler::AdmitCandidate(Worker& w, Color candidate) {
     return false;
   }
   auto& inflight = candidate_inflight_[Idx(candidate)];
-  if (inflight.fetch_add(1, std::memory_order_relaxed) >= static_cast<int64_t>(w.settings->max_inflight_per_color)) {
+  if (inflight.fetch_add(1, std::memory_order_relaxed) >=
+      static_cast<int64_t>(w.settings->max_inflight_per_color)) {
     inflight.fetch_sub(1, std::memory_order_relaxed);
     metrics_.Forwarded(candidate, Role::kCandidate, Outcome::kShed);
     return false;
@@ -233,18 +247,25 @@ void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Res
   w.live[Idx(live)]->Send(
       std::move(up), timeout,
       [this, live, start, origin, respond = std::move(respond)](boost::system::error_code ec,
-                                                                 http::Response&& res) mutable {
+                                                                http::Response&& res) mutable {
         live_inflight_[Idx(live)].fetch_sub(1, std::memory_order_relaxed);
         metrics_.Latency(live, Role::kLive, Seconds(start));
         metrics_.Forwarded(live, Role::kLive, OutcomeOf(ec, res));
         if (ec == beast::error::timeout) {
-          return Finish(respond, http::JsonError(http::Status::gateway_timeout, "the live pipeline did not answer in time"), origin);
+          return Finish(respond,
+                        http::JsonError(http::Status::gateway_timeout,
+                                        "the live pipeline did not answer in time"),
+                        origin);
         }
         if (ec) {
-          return Finish(respond, http::JsonError(http::Status::bad_gateway, "the live pipeline is unreachable"), origin);
+          return Finish(
+              respond,
+              http::JsonError(http::Status::bad_gateway, "the live pipeline is unreachable"),
+              origin);
         }
         http::Response out{res.result(), 11};
-        if (auto it = res.find(http::Field::content_type); it != res.end()) out.set(http::Field::content_type, it->value());
+        if (auto it = res.find(http::Field::content_type); it != res.end())
+          out.set(http::Field::content_type, it->value());
         out.body() = std::move(res.body());
         Finish(respond, std::move(out), origin);
       });
@@ -252,18 +273,19 @@ void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Res
 
 void IngestHandler::Mirror(Worker& w, http::Request&& up, Color candidate) {
   auto start = Clock::now();
-  w.candidate[Idx(candidate)]->Send(std::move(up), std::chrono::milliseconds(w.settings->upstream_timeout_ms),
-                                [this, &w, candidate, start](boost::system::error_code ec, http::Response&& res) {
-                                  candidate_inflight_[Idx(candidate)].fetch_sub(1, std::memory_order_relaxed);
-                                  CandidateBreaker& breaker = w.breakers[Idx(candidate)];
-                                  if (!ec) {
-                                    breaker.Success();
-                                  } else if (ec != beast::error::timeout && ec != http::kPoolFull) {
-                                    breaker.Failure(Clock::now());
-                                  }
-                                  metrics_.Latency(candidate, Role::kCandidate, Seconds(start));
-                                  metrics_.Forwarded(candidate, Role::kCandidate, OutcomeOf(ec, res));
-                                });
+  w.candidate[Idx(candidate)]->Send(
+      std::move(up), std::chrono::milliseconds(w.settings->upstream_timeout_ms),
+      [this, &w, candidate, start](boost::system::error_code ec, http::Response&& res) {
+        candidate_inflight_[Idx(candidate)].fetch_sub(1, std::memory_order_relaxed);
+        CandidateBreaker& breaker = w.breakers[Idx(candidate)];
+        if (!ec) {
+          breaker.Success();
+        } else if (ec != beast::error::timeout && ec != http::kPoolFull) {
+          breaker.Failure(Clock::now());
+        }
+        metrics_.Latency(candidate, Role::kCandidate, Seconds(start));
+        metrics_.Forwarded(candidate, Role::kCandidate, OutcomeOf(ec, res));
+      });
 }
 
 }  // namespace tandem::splitter

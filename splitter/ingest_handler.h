@@ -30,7 +30,8 @@ struct IngestSettings {
 
 class IngestHandler : public http::Handler {
  public:
-  IngestHandler(IoWorkers& workers, const Config& config, LiveState& state, SplitterMetrics& metrics);
+  IngestHandler(IoWorkers& workers, const Config& config, LiveState& state,
+                SplitterMetrics& metrics);
 
   void Handle(http::Request&& req, const http::RequestInfo& info, http::Respond respond) override;
 
@@ -48,7 +49,8 @@ class IngestHandler : public http::Handler {
     std::shared_ptr<http::ClientPool> candidate[2];
     CandidateBreaker breakers[2];
   };
-  void Forward(Worker& w, http::Request&& up, Color live, http::Respond respond, const std::string& origin);
+  void Forward(Worker& w, http::Request&& up, Color live, http::Respond respond,
+               const std::string& origin);
   // Whether to send a candidate copy: the breaker is closed (else counted as an
   // error) and a slot under max_inflight_per_color is free (else counted as shed).
   bool AdmitCandidate(Worker& w, Color candidate);

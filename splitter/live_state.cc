@@ -20,12 +20,15 @@ LiveState::LiveState(std::string state_file, Color initial_live) : file_(std::mo
   changed_at_ms_ = 0;
   std::string text;
   if (!std::filesystem::exists(file_)) return;
-  if (!ReadFile(file_, text)) throw std::runtime_error(file_ + ": cannot read the splitter state file");
+  if (!ReadFile(file_, text))
+    throw std::runtime_error(file_ + ": cannot read the splitter state file");
   auto j = nlohmann::json::parse(text, nullptr, false);
   std::optional<Color> c;
-  if (j.is_object() && j.contains("live") && j["live"].is_string()) c = ParseColor(j["live"].get<std::string>());
+  if (j.is_object() && j.contains("live") && j["live"].is_string())
+    c = ParseColor(j["live"].get<std::string>());
   if (!c) {
-    throw std::runtime_error(file_ + ": not a splitter state file (expected {\"live\":\"blue|green\"}); "
+    throw std::runtime_error(file_ +
+                             ": not a splitter state file (expected {\"live\":\"blue|green\"}); "
                              "fix or delete it to start from initial_live");
   }
   live_ = static_cast<int>(*c);

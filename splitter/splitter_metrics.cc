@@ -3,8 +3,10 @@
 namespace tandem::splitter {
 
 SplitterMetrics::SplitterMetrics(Metrics& m)
-    : responses_(m.Counter("tandem_splitter_responses_total", "Ingest responses sent to clients, by status code")),
-      admin_(m.Counter("tandem_splitter_admin_requests_total", "Admin API requests, by endpoint and status")),
+    : responses_(m.Counter("tandem_splitter_responses_total",
+                           "Ingest responses sent to clients, by status code")),
+      admin_(m.Counter("tandem_splitter_admin_requests_total",
+                       "Admin API requests, by endpoint and status")),
       swaps_(m.Counter("tandem_splitter_swaps_total", "Live/candidate swaps, by kind")) {
   auto& fwd = m.Counter("tandem_splitter_forwarded_total",
                         "Copies of client requests sent to a color's dispatcher, by outcome");
@@ -17,16 +19,21 @@ SplitterMetrics::SplitterMetrics(Metrics& m)
   for (int c = 0; c < 2; ++c) {
     for (int r = 0; r < 2; ++r) {
       for (int o = 0; o < 4; ++o) {
-        forwarded_[c][r][o] = &fwd.Add({{"color", colors[c]}, {"role", roles[r]}, {"outcome", outcomes[o]}});
+        forwarded_[c][r][o] =
+            &fwd.Add({{"color", colors[c]}, {"role", roles[r]}, {"outcome", outcomes[o]}});
       }
-      latency_[c][r] = &lat.Add({{"color", colors[c]}, {"role", roles[r]}}, Metrics::LatencyBuckets());
+      latency_[c][r] =
+          &lat.Add({{"color", colors[c]}, {"role", roles[r]}}, Metrics::LatencyBuckets());
       inflight_[c][r] = &infl.Add({{"color", colors[c]}, {"role", roles[r]}});
     }
   }
-  auto& rej = m.Counter("tandem_splitter_rejected_total", "Client requests refused before forwarding, by reason");
-  const char* reasons[] = {"body_too_large", "empty_body", "unsupported_media_type", "not_found",
-                           "method_not_allowed", "malformed", "header_timeout", "cors_forbidden"};
-  for (int i = 0; i < static_cast<int>(Rejection::kCount); ++i) rejected_[i] = &rej.Add({{"reason", reasons[i]}});
+  auto& rej = m.Counter("tandem_splitter_rejected_total",
+                        "Client requests refused before forwarding, by reason");
+  const char* reasons[] = {"body_too_large", "empty_body",         "unsupported_media_type",
+                           "not_found",      "method_not_allowed", "malformed",
+                           "header_timeout", "cors_forbidden"};
+  for (int i = 0; i < static_cast<int>(Rejection::kCount); ++i)
+    rejected_[i] = &rej.Add({{"reason", reasons[i]}});
   // The usual answers exist from the start, so dashboards show zeros, not gaps.
   for (unsigned code : {202u, 400u, 403u, 404u, 405u, 413u, 415u, 502u, 504u}) {
     by_status_[code] = &responses_.Add({{"code", std::to_string(code)}});

@@ -12,16 +12,27 @@ namespace tandem::splitter {
 enum class Role { kLive = 0, kCandidate = 1 };
 enum class Outcome { kOk = 0, kError = 1, kTimeout = 2, kShed = 3 };
 enum class Rejection {
-  kBodyTooLarge, kEmptyBody, kUnsupportedMediaType, kNotFound, kMethodNotAllowed,
-  kMalformed, kHeaderTimeout, kCorsForbidden, kCount
+  kBodyTooLarge,
+  kEmptyBody,
+  kUnsupportedMediaType,
+  kNotFound,
+  kMethodNotAllowed,
+  kMalformed,
+  kHeaderTimeout,
+  kCorsForbidden,
+  kCount
 };
 
 class SplitterMetrics {
  public:
   explicit SplitterMetrics(Metrics& m);
 
-  void Forwarded(Color c, Role r, Outcome o) { forwarded_[Index(c)][static_cast<int>(r)][static_cast<int>(o)]->Increment(); }
-  void Latency(Color c, Role r, double seconds) { latency_[Index(c)][static_cast<int>(r)]->Observe(seconds); }
+  void Forwarded(Color c, Role r, Outcome o) {
+    forwarded_[Index(c)][static_cast<int>(r)][static_cast<int>(o)]->Increment();
+  }
+  void Latency(Color c, Role r, double seconds) {
+    latency_[Index(c)][static_cast<int>(r)]->Observe(seconds);
+  }
   void Rejected(Rejection r) { rejected_[static_cast<int>(r)]->Increment(); }
   void Response(unsigned status);
   void SetLive(Color live);

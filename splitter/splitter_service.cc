@@ -52,8 +52,10 @@ class SplitterProcess {
         ingest_workers_(config_.splitter.threads),
         admin_workers_(1),
         ingest_(ingest_workers_, config_, state_, splitter_metrics_),
-        admin_(admin_workers_.context(0), config_, state_, metrics_, splitter_metrics_, [this] { BeforeScrape(); }),
-        ingest_server_(ingest_workers_, config_.splitter.listen, IngestOptions(config_.splitter, splitter_metrics_), ingest_),
+        admin_(admin_workers_.context(0), config_, state_, metrics_, splitter_metrics_,
+               [this] { BeforeScrape(); }),
+        ingest_server_(ingest_workers_, config_.splitter.listen,
+                       IngestOptions(config_.splitter, splitter_metrics_), ingest_),
         admin_server_(admin_workers_, config_.splitter.admin_listen, http::ServerOptions{}, admin_),
         signals_(admin_workers_.context(0), SIGTERM, SIGINT, SIGHUP),
         drain_timer_(admin_workers_.context(0)) {
@@ -82,8 +84,10 @@ class SplitterProcess {
  private:
   void BeforeScrape() {
     for (Color c : {Color::kBlue, Color::kGreen}) {
-      splitter_metrics_.SetInflight(c, Role::kLive, static_cast<double>(ingest_.inflight(c, false)));
-      splitter_metrics_.SetInflight(c, Role::kCandidate, static_cast<double>(ingest_.inflight(c, true)));
+      splitter_metrics_.SetInflight(c, Role::kLive,
+                                    static_cast<double>(ingest_.inflight(c, false)));
+      splitter_metrics_.SetInflight(c, Role::kCandidate,
+                                    static_cast<double>(ingest_.inflight(c, true)));
     }
   }
 
@@ -99,10 +103,13 @@ class SplitterProcess {
       // Every accepted request gets its answer, and every candidate copy its
       // outcome, before the process exits (bounded by drain_timeout_ms).
       WaitUntilIdle(
-          drain_timer_, [this] { return ingest_server_.open_connections() == 0 && ingest_.inflight() == 0; },
-          Clock::now() + std::chrono::milliseconds(config_.splitter.drain_timeout_ms), [this](bool idle) {
+          drain_timer_,
+          [this] { return ingest_server_.open_connections() == 0 && ingest_.inflight() == 0; },
+          Clock::now() + std::chrono::milliseconds(config_.splitter.drain_timeout_ms),
+          [this](bool idle) {
             if (!idle) {
-              log::Warn("drain timed out", {{"open_connections", ingest_server_.open_connections()}, {"inflight", ingest_.inflight()}});
+              log::Warn("drain timed out", {{"open_connections", ingest_server_.open_connections()},
+                                            {"inflight", ingest_.inflight()}});
             }
             admin_server_.BeginDrain();
             stopped_.set_value();
@@ -118,12 +125,15 @@ class SplitterProcess {
           next.blue.dispatcher_listen.ToString() != config_.blue.dispatcher_listen.ToString() ||
           next.green.dispatcher_listen.ToString() != config_.green.dispatcher_listen.ToString() ||
           next.splitter.max_body_bytes != config_.splitter.max_body_bytes) {
-        log::Warn("reload: listen addresses, dispatcher addresses and max_body_bytes take effect at the next restart");
+        log::Warn(
+            "reload: listen addresses, dispatcher addresses and max_body_bytes take effect at the "
+            "next restart");
       }
       ingest_.Reload(IngestSettings::From(next.splitter));
       admin_.Reload(next);
       config_.splitter.mirror_fraction = next.splitter.mirror_fraction;
-      log::Info("config reloaded", {{"file", file_}, {"mirror_fraction", next.splitter.mirror_fraction}});
+      log::Info("config reloaded",
+                {{"file", file_}, {"mirror_fraction", next.splitter.mirror_fraction}});
     } catch (const std::exception& e) {
       log::Error("reload failed; keeping the running config", {{"error", e.what()}});
     }

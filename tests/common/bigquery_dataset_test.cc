@@ -26,7 +26,8 @@ DatasetConfig ConfigFor(const TestPki& pki, const BigQueryStub& stub) {
 std::vector<RawRow> Rows(int n, int from = 0) {
   std::vector<RawRow> out;
   for (int i = from; i < from + n; ++i) {
-    out.push_back({"id-" + std::to_string(100000 + i), 1700000000123 + i, R"({"event":"pageview","n":)" + std::to_string(i) + "}"});
+    out.push_back({"id-" + std::to_string(100000 + i), 1700000000123 + i,
+                   R"({"event":"pageview","n":)" + std::to_string(i) + "}"});
   }
   return out;
 }
@@ -42,7 +43,8 @@ TEST_F(BigQueryDatasetTest, BootstrapCreatesTheDatasetTablesAndViewOnce) {
   EXPECT_EQ(ds.dataset_id(), "tandem_blue");
   ASSERT_FALSE(ds.Bootstrap()) << ds.last_error();
   ASSERT_FALSE(ds.Bootstrap()) << "already existing is fine: " << ds.last_error();
-  EXPECT_EQ(stub.tables(), (std::set<std::string>{"raw", "deliveries", "rejected", "raw_normalized"}));
+  EXPECT_EQ(stub.tables(),
+            (std::set<std::string>{"raw", "deliveries", "rejected", "raw_normalized"}));
   EXPECT_EQ(stub.token_requests(), 1u) << "the token is cached";
   EXPECT_TRUE(stub.violations().empty()) << stub.violations().front();
 }
@@ -92,7 +94,8 @@ TEST_F(BigQueryDatasetTest, ATokenCloseToExpiryIsRefreshedAndA401GetsANewOne) {
   size_t before = stub.token_requests();
   ASSERT_FALSE(ds.InsertRaw(Rows(3)));
   ASSERT_FALSE(ds.InsertRaw(Rows(3, 3)));
-  EXPECT_EQ(stub.token_requests(), before + 2) << "a token expiring within the margin is not reused";
+  EXPECT_EQ(stub.token_requests(), before + 2)
+      << "a token expiring within the margin is not reused";
 
   BigQueryStub fresh(pki);
   BigQueryDataset ds2(ConfigFor(pki, fresh), Color::kBlue, pki.ca_cert);
@@ -122,7 +125,9 @@ TEST_F(BigQueryDatasetTest, QueriesPollForCompletionAndFollowPageTokens) {
   ASSERT_FALSE(ds.Bootstrap());
   ASSERT_FALSE(ds.InsertRaw(Rows(5)));
   std::vector<std::vector<std::string>> rows;
-  ASSERT_FALSE(ds.Query("SELECT tandem_id, received_at, data FROM `test-project.tandem_blue.raw`", rows)) << ds.last_error();
+  ASSERT_FALSE(
+      ds.Query("SELECT tandem_id, received_at, data FROM `test-project.tandem_blue.raw`", rows))
+      << ds.last_error();
   ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(rows[0][0], "id-100000");
   EXPECT_EQ(rows[4][2], R"({"event":"pageview","n":4})");
@@ -140,7 +145,9 @@ colors:
     ParseConfig(yaml, "/x/t.yaml");
     FAIL() << "accepted an http:// BigQuery endpoint";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("colors.blue.dataset.endpoint: must be an https:// URL"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("colors.blue.dataset.endpoint: must be an https:// URL"),
+              std::string::npos)
+        << e.what();
   }
 }
 

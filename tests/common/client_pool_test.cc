@@ -25,10 +25,13 @@ TEST(ClientPool, ReusesKeepAliveConnections) {
   int ok = 0;
   std::function<void(int)> next = [&](int i) {
     if (i == 50) return;
-    pool->Send(Post(i), std::chrono::seconds(5), [&, i](boost::system::error_code ec, Response&& res) {
-      if (!ec && res.result_int() == 202 && res.body() == "{\"id\":\"" + std::to_string(i) + "\"}") ++ok;
-      next(i + 1);
-    });
+    pool->Send(Post(i), std::chrono::seconds(5),
+               [&, i](boost::system::error_code ec, Response&& res) {
+                 if (!ec && res.result_int() == 202 &&
+                     res.body() == "{\"id\":\"" + std::to_string(i) + "\"}")
+                   ++ok;
+                 next(i + 1);
+               });
   };
   next(0);
   io.run();
@@ -44,11 +47,12 @@ TEST(ClientPool, CapsConnectionsAndServesWaitersInOrder) {
   std::vector<int> done;
   size_t max_open = 0;
   for (int i = 0; i < 10; ++i) {
-    pool->Send(Post(i), std::chrono::seconds(10), [&, i](boost::system::error_code ec, Response&& res) {
-      EXPECT_FALSE(ec) << ec.message();
-      done.push_back(i);
-      max_open = std::max(max_open, pool->open());
-    });
+    pool->Send(Post(i), std::chrono::seconds(10),
+               [&, i](boost::system::error_code ec, Response&& res) {
+                 EXPECT_FALSE(ec) << ec.message();
+                 done.push_back(i);
+                 max_open = std::max(max_open, pool->open());
+               });
     max_open = std::max(max_open, pool->open());
   }
   EXPECT_EQ(pool->waiting(), 8u);
@@ -65,9 +69,10 @@ TEST(ClientPool, WaitersPastTheirDeadlineTimeOut) {
   auto pool = ClientPool::Create(io, Upstream{"127.0.0.1", stub.port()}, {.max_connections = 1});
   int timeouts = 0;
   for (int i = 0; i < 3; ++i) {
-    pool->Send(Post(i), std::chrono::milliseconds(100), [&](boost::system::error_code ec, Response&&) {
-      if (ec == boost::beast::error::timeout) ++timeouts;
-    });
+    pool->Send(Post(i), std::chrono::milliseconds(100),
+               [&](boost::system::error_code ec, Response&&) {
+                 if (ec == boost::beast::error::timeout) ++timeouts;
+               });
   }
   io.run();
   EXPECT_EQ(timeouts, 3);
@@ -78,7 +83,8 @@ TEST(ClientPool, RefusedConnectionIsAnError) {
   boost::asio::io_context io;
   auto pool = ClientPool::Create(io, Upstream{"127.0.0.1", testing::ClosedPort()});
   boost::system::error_code got;
-  pool->Send(Post(1), std::chrono::seconds(5), [&](boost::system::error_code ec, Response&&) { got = ec; });
+  pool->Send(Post(1), std::chrono::seconds(5),
+             [&](boost::system::error_code ec, Response&&) { got = ec; });
   io.run();
   EXPECT_TRUE(got);
   EXPECT_NE(got, boost::beast::error::timeout);
@@ -95,13 +101,15 @@ TEST(ClientPool, BeyondConnectionsAndWaitersRequestsAreRefusedAtOnce) {
   testing::StubUpstream stub;
   stub.set_status(0);  // never answers: both slots stay busy
   boost::asio::io_context io;
-  auto pool = ClientPool::Create(io, Upstream{"127.0.0.1", stub.port()}, {.max_connections = 1, .max_waiting = 1});
+  auto pool = ClientPool::Create(io, Upstream{"127.0.0.1", stub.port()},
+                                 {.max_connections = 1, .max_waiting = 1});
   int full = 0, timeouts = 0;
   for (int i = 0; i < 5; ++i) {
-    pool->Send(Post(i), std::chrono::milliseconds(200), [&](boost::system::error_code ec, Response&&) {
-      if (ec == kPoolFull) ++full;
-      if (ec == boost::beast::error::timeout) ++timeouts;
-    });
+    pool->Send(Post(i), std::chrono::milliseconds(200),
+               [&](boost::system::error_code ec, Response&&) {
+                 if (ec == kPoolFull) ++full;
+                 if (ec == boost::beast::error::timeout) ++timeouts;
+               });
   }
   io.run();
   EXPECT_EQ(full, 3);

@@ -48,30 +48,37 @@ TEST(Config, UnknownKeyNamesFileLineColumnAndKey) {
 
 TEST(Config, MissingRequiredKeyIsAnError) {
   std::string y = kMinimal;
-  y.replace(y.find("  admin_listen"), std::string("  admin_listen: \"127.0.0.1:8081\"\n").size(), "");
+  y.replace(y.find("  admin_listen"), std::string("  admin_listen: \"127.0.0.1:8081\"\n").size(),
+            "");
   EXPECT_NE(ErrorOf(y).find("splitter.admin_listen: is required"), std::string::npos) << ErrorOf(y);
 }
 
 TEST(Config, BadValuesAreRejectedWithTheirPosition) {
   std::string y = kMinimal;
   y.replace(y.find("127.0.0.1:8080"), 14, "nowhere");
-  EXPECT_EQ(ErrorOf(y), "/etc/tandem/t.yaml:2:11: splitter.listen: expected HOST:PORT, got 'nowhere'");
+  EXPECT_EQ(ErrorOf(y),
+            "/etc/tandem/t.yaml:2:11: splitter.listen: expected HOST:PORT, got 'nowhere'");
   std::string z = std::string(kMinimal) + "compare:\n  max_drift_ratio: 2\n";
-  EXPECT_NE(ErrorOf(z).find("t.yaml:14:20: compare.max_drift_ratio: must be between 0 and 1"), std::string::npos) << ErrorOf(z);
+  EXPECT_NE(ErrorOf(z).find("t.yaml:14:20: compare.max_drift_ratio: must be between 0 and 1"),
+            std::string::npos)
+      << ErrorOf(z);
   EXPECT_NE(ErrorOf("splitter: [\n").find("t.yaml:"), std::string::npos);
 }
 
 TEST(Config, HttpVendorUrlsAreRejected) {
   std::string y = std::string(kMinimal) +
-                  "pipeline:\n  trackers:\n    - { name: hooks, kind: webhook, endpoint: \"http://hooks.example.com/x\" }\n";
+                  "pipeline:\n  trackers:\n    - { name: hooks, kind: webhook, endpoint: "
+                  "\"http://hooks.example.com/x\" }\n";
   EXPECT_NE(ErrorOf(y).find("must be an https:// URL"), std::string::npos) << ErrorOf(y);
-  std::string w = std::string(kMinimal) + "pipeline:\n  trackers:\n    - { name: hooks, kind: webhook }\n";
+  std::string w =
+      std::string(kMinimal) + "pipeline:\n  trackers:\n    - { name: hooks, kind: webhook }\n";
   EXPECT_NE(ErrorOf(w).find("requires endpoint"), std::string::npos) << ErrorOf(w);
 }
 
 TEST(Config, TrackersGetDocumentedEndpointsAndColorPlaceholders) {
   std::string y = std::string(kMinimal) +
-                  "pipeline:\n  trackers:\n    - { name: ga, kind: ga4, measurement_id: G-1, api_secret_env: GA_SECRET }\n"
+                  "pipeline:\n  trackers:\n    - { name: ga, kind: ga4, measurement_id: G-1, "
+                  "api_secret_env: GA_SECRET }\n"
                   "    - { name: capture, kind: capture, path: \"out/{color}-vendor.jsonl\" }\n";
   Config c = ParseConfig(y, "/srv/t.yaml");
   ASSERT_EQ(c.pipeline.trackers.size(), 2u);

@@ -17,9 +17,11 @@ TEST(Uuid7, CanonicalFormWithVersionAndVariant) {
   EXPECT_EQ(u.text[14], '7');
   EXPECT_NE(std::string("89ab").find(u.text[19]), std::string::npos);
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch()).count();
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
   EXPECT_LE(std::abs(now - u.unix_ms), 1000);
-  EXPECT_EQ(std::stoull(u.text.substr(0, 8) + u.text.substr(9, 4), nullptr, 16), static_cast<uint64_t>(u.unix_ms));
+  EXPECT_EQ(std::stoull(u.text.substr(0, 8) + u.text.substr(9, 4), nullptr, 16),
+            static_cast<uint64_t>(u.unix_ms));
 }
 
 TEST(Uuid7, StrictlyIncreasingAcrossThreads) {

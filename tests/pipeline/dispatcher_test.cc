@@ -15,7 +15,8 @@ namespace {
 // Valid JSON, invalid JSON and raw bytes: the dispatcher keeps them all as they came.
 std::string Body(int i) {
   if (i % 10 == 7) return std::string("not json \x01\xff\x00 tail ", 18) + std::to_string(i);
-  return R"({"event":"pageview","deviceId":"d-)" + std::to_string(i) + R"(","properties":{"path":"/p"}})";
+  return R"({"event":"pageview","deviceId":"d-)" + std::to_string(i) +
+         R"(","properties":{"path":"/p"}})";
 }
 
 // Posts events [from, to) eight at a time; returns the ids acknowledged with 202.
@@ -24,7 +25,8 @@ std::vector<std::string> PostAll(DispatcherHarness& h, int from, int to) {
   for (int base = from; base < to; base += 8) {
     std::vector<std::future<unsigned>> f;
     for (int i = base; i < std::min(to, base + 8); ++i) {
-      f.push_back(std::async(std::launch::async, [&h, i] { return h.Post(TestId(i), 1700000000000 + i, Body(i)); }));
+      f.push_back(std::async(std::launch::async,
+                             [&h, i] { return h.Post(TestId(i), 1700000000000 + i, Body(i)); }));
     }
     for (int i = base; i < std::min(to, base + 8); ++i) {
       if (f[i - base].get() == 202) acked.push_back(TestId(i));
@@ -59,7 +61,8 @@ TEST(Dispatcher, ClientsGet202WhileTheDatasetIsDownAndEverythingLandsAfter) {
   ASSERT_TRUE(h.proc->WaitForLog("loader caught up"));
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(h.db_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);  // the outage
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr),
+            SQLITE_OK);  // the outage
   auto acked = PostAll(h, 0, 100);
   EXPECT_EQ(acked.size(), 100u);
   ASSERT_TRUE(h.proc->WaitForLog("dataset unavailable; will retry"));
@@ -107,8 +110,10 @@ TEST(Dispatcher, ARestartResumesBothConsumersWithoutReloadingOrResending) {
   EXPECT_EQ((*listening)["forwarder_position"].get<uint64_t>(), resumed_at);
   ASSERT_EQ(PostAll(h, 100, 150).size(), 50u);
   ASSERT_EQ(h.trace->WaitFor(150), 150u);
-  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_loaded_rows_total", 50), 50) << "nothing was loaded twice";
-  ASSERT_TRUE(h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(resumed_at)));
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_loaded_rows_total", 50), 50)
+      << "nothing was loaded twice";
+  ASSERT_TRUE(
+      h.proc->WaitForLog("loader caught up", std::chrono::seconds(20), PositionAbove(resumed_at)));
   std::set<std::string> ids;
   for (const auto& r : h.trace->received()) ids.insert(r.header("x-tandem-id"));
   EXPECT_EQ(ids.size(), 150u);
@@ -125,7 +130,8 @@ TEST(Dispatcher, AFullSpoolAnswers503InsteadOfDroppingEvents) {
   unsigned status = 202;
   int accepted = 0;
   for (int i = 0; i < 2000 && status == 202; ++i) {
-    status = h.Post(TestId(i), 1700000000000 + i, R"({"event":"pageview","deviceId":"d","properties":{"pad":")" + big + "\"}}");
+    status = h.Post(TestId(i), 1700000000000 + i,
+                    R"({"event":"pageview","deviceId":"d","properties":{"pad":")" + big + "\"}}");
     if (status == 202) ++accepted;
   }
   EXPECT_EQ(status, 503u) << "the spool never filled";
@@ -141,14 +147,16 @@ TEST(Dispatcher, LoadsIntoBigQueryOverHttpsWithTheServiceAccount) {
   TestPki pki;
   BigQueryStub stub(pki);
   std::string sa = pki.WriteServiceAccount(stub.token_uri());
-  DispatcherHarness h(true,
-                      "{ kind: bigquery, project: test-project, dataset: \"tandem_{color}\", credentials_file: \"" + sa +
-                          "\", endpoint: \"" + stub.url() + "\", token_uri: \"" + stub.token_uri() + "\" }",
-                      "pipeline:\n  tls: { ca_file: \"" + pki.ca_cert + "\" }\n");
+  DispatcherHarness h(
+      true,
+      "{ kind: bigquery, project: test-project, dataset: \"tandem_{color}\", credentials_file: \"" +
+          sa + "\", endpoint: \"" + stub.url() + "\", token_uri: \"" + stub.token_uri() + "\" }",
+      "pipeline:\n  tls: { ca_file: \"" + pki.ca_cert + "\" }\n");
   h.Start();
   ASSERT_EQ(PostAll(h, 0, 60).size(), 60u);
   ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_loaded_rows_total", 60), 60) << h.proc->Output();
-  EXPECT_EQ(stub.tables(), (std::set<std::string>{"raw", "deliveries", "rejected", "raw_normalized"}));
+  EXPECT_EQ(stub.tables(),
+            (std::set<std::string>{"raw", "deliveries", "rejected", "raw_normalized"}));
   auto rows = stub.rows("raw");
   ASSERT_EQ(rows.size(), 60u);
   for (int i = 0; i < 60; ++i) {

@@ -13,7 +13,11 @@ namespace tandem::pipeline {
 namespace {
 
 SpoolRecord Rec(int i) {
-  return {"id-" + std::to_string(i), 1000 + i, "live", {{"User-Agent", "ua"}}, std::string("body\0x", 6) + std::to_string(i)};
+  return {"id-" + std::to_string(i),
+          1000 + i,
+          "live",
+          {{"User-Agent", "ua"}},
+          std::string("body\0x", 6) + std::to_string(i)};
 }
 
 void AppendSync(Spool& s, const SpoolRecord& r) {
@@ -58,7 +62,8 @@ TEST(Spool, ATornTailIsCutOffAtRecovery) {
   }
   std::string frame;
   EncodeFrame(Rec(3), frame);
-  std::ofstream(d.path() + "/00000000000000000000.seg", std::ios::app | std::ios::binary) << frame.substr(0, frame.size() / 2);
+  std::ofstream(d.path() + "/00000000000000000000.seg", std::ios::app | std::ios::binary)
+      << frame.substr(0, frame.size() / 2);
   Spool s({d.path(), 1 << 20, 1 << 20});
   EXPECT_EQ(s.durable_end(), good_end);
   AppendSync(s, Rec(4));
@@ -85,12 +90,14 @@ TEST(Spool, ConsumedSegmentsAreRecycledAndTheirOldFramesNeverComeBack) {
     keep_from = all[24].end;
     s.Release(keep_from);
     size_t free_files = 0;
-    for (const auto& e : std::filesystem::directory_iterator(d.path())) free_files += e.path().extension() == ".free";
+    for (const auto& e : std::filesystem::directory_iterator(d.path()))
+      free_files += e.path().extension() == ".free";
     EXPECT_EQ(free_files, 2u) << "two consumed segments are kept for reuse, the rest deleted";
     EXPECT_LT(files(), 10u);
     for (int i = 30; i < 60; ++i) AppendSync(s, Rec(i));  // rotations take the recycled files first
     bool any_free = false;
-    for (const auto& e : std::filesystem::directory_iterator(d.path())) any_free |= e.path().extension() == ".free";
+    for (const auto& e : std::filesystem::directory_iterator(d.path()))
+      any_free |= e.path().extension() == ".free";
     EXPECT_FALSE(any_free) << "free files were reused";
   }
   Spool s({d.path(), 200, 1 << 20});  // reopened: recovery must not see stale frames either
@@ -101,7 +108,8 @@ TEST(Spool, ConsumedSegmentsAreRecycledAndTheirOldFramesNeverComeBack) {
   for (auto& e : out) ids.push_back(e.record.tandem_id);
   EXPECT_EQ(ids.back(), "id-59");
   for (size_t i = 1; i < out.size(); ++i) {
-    EXPECT_EQ(std::stoi(ids[i].substr(3)), std::stoi(ids[i - 1].substr(3)) + 1) << "no gaps, no stale records";
+    EXPECT_EQ(std::stoi(ids[i].substr(3)), std::stoi(ids[i - 1].substr(3)) + 1)
+        << "no gaps, no stale records";
   }
   EXPECT_LE(std::stoi(ids.front().substr(3)), 25);
 }

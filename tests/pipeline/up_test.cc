@@ -14,12 +14,15 @@ TEST(Up, RunsTheStackRestartsACrashedChildAndStopsCleanly) {
   TempDir dir;
   uint16_t ingest = ClosedPort(), admin = ClosedPort(), blue = ClosedPort(), green = ClosedPort();
   std::ostringstream y;
-  y << "splitter:\n  listen: \"127.0.0.1:" << ingest << "\"\n  admin_listen: \"127.0.0.1:" << admin << "\"\n"
+  y << "splitter:\n  listen: \"127.0.0.1:" << ingest << "\"\n  admin_listen: \"127.0.0.1:" << admin
+    << "\"\n"
     << "  compare_url: \"http://127.0.0.1:" << ClosedPort() << "\"\n"
     << "colors:\n"
-    << "  blue: { dispatcher_listen: \"127.0.0.1:" << blue << "\", trace_listen: \"127.0.0.1:" << ClosedPort()
+    << "  blue: { dispatcher_listen: \"127.0.0.1:" << blue
+    << "\", trace_listen: \"127.0.0.1:" << ClosedPort()
     << "\", dataset: { kind: sqlite, path: blue.db } }\n"
-    << "  green: { dispatcher_listen: \"127.0.0.1:" << green << "\", trace_listen: \"127.0.0.1:" << ClosedPort()
+    << "  green: { dispatcher_listen: \"127.0.0.1:" << green
+    << "\", trace_listen: \"127.0.0.1:" << ClosedPort()
     << "\", dataset: { kind: sqlite, path: green.db } }\n";
   std::string cfg = dir.Write("tandem.yaml", y.str());
   Process up({TandemBinary(), "up", "-c", cfg});
@@ -27,29 +30,37 @@ TEST(Up, RunsTheStackRestartsACrashedChildAndStopsCleanly) {
   int splitters = 0;
   auto nth_splitter_listening = [&](int n) {
     splitters = 0;
-    return [&, n](const nlohmann::json& j) { return j.value("service", "") == "splitter" && ++splitters == n; };
+    return [&, n](const nlohmann::json& j) {
+      return j.value("service", "") == "splitter" && ++splitters == n;
+    };
   };
-  ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(20), nth_splitter_listening(1))) << up.Output();
+  ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(20), nth_splitter_listening(1)))
+      << up.Output();
   for (const char* d : {"dispatcher-blue", "dispatcher-green"}) {
-    ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(20),
-                              [d](const nlohmann::json& j) { return j.value("service", "") == d; }));
+    ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(20), [d](const nlohmann::json& j) {
+      return j.value("service", "") == d;
+    }));
   }
   auto post = [&] {
-    return app::FetchWith(http::Verb::post, "http://127.0.0.1:" + std::to_string(ingest) + "/v1/events",
-                          R"({"event":"pageview","deviceId":"d","properties":{}})", "application/json", {},
-                          std::chrono::seconds(10));
+    return app::FetchWith(http::Verb::post,
+                          "http://127.0.0.1:" + std::to_string(ingest) + "/v1/events",
+                          R"({"event":"pageview","deviceId":"d","properties":{}})",
+                          "application/json", {}, std::chrono::seconds(10));
   };
   auto r = post();
   ASSERT_FALSE(r.ec) << r.ec.message();
   EXPECT_EQ(r.res.result_int(), 202u);
 
-  auto started = up.WaitForLog("started", std::chrono::seconds(5),
-                               [](const nlohmann::json& j) { return j.value("child", "") == "splitter"; });
+  auto started = up.WaitForLog("started", std::chrono::seconds(5), [](const nlohmann::json& j) {
+    return j.value("child", "") == "splitter";
+  });
   ASSERT_TRUE(started);
   kill((*started)["pid"].get<pid_t>(), SIGKILL);
-  ASSERT_TRUE(up.WaitForLog("restarted", std::chrono::seconds(20),
-                            [](const nlohmann::json& j) { return j.value("child", "") == "splitter"; }));
-  ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(20), nth_splitter_listening(2))) << up.Output();
+  ASSERT_TRUE(up.WaitForLog("restarted", std::chrono::seconds(20), [](const nlohmann::json& j) {
+    return j.value("child", "") == "splitter";
+  }));
+  ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(20), nth_splitter_listening(2)))
+      << up.Output();
   r = post();
   EXPECT_EQ(r.ec ? 0u : r.res.result_int(), 202u);
 

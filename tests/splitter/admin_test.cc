@@ -11,20 +11,27 @@ namespace {
 using json = nlohmann::json;
 
 std::string Report(const std::string& verdict, const std::string& candidate = "blue") {
-  return json{{"live", candidate == "blue" ? "green" : "blue"}, {"candidate", candidate}, {"verdict", verdict},
-              {"reasons", verdict == "ready" ? json::array() : json::array({"window 3: pageview drift 0.02 > 0.001"})},
-              {"windows", json::array()}}
+  return json{
+      {"live", candidate == "blue" ? "green" : "blue"},
+      {"candidate", candidate},
+      {"verdict", verdict},
+      {"reasons",
+       verdict == "ready" ? json::array() : json::array({"window 3: pageview drift 0.02 > 0.001"})},
+      {"windows", json::array()}}
       .dump();
 }
 
 TEST(SplitterAdmin, EveryAdminCallNeedsTheToken) {
   SplitterHarness h;
   h.Start();
-  for (auto [verb, path] : std::vector<std::pair<http::Verb, std::string>>{
-           {http::Verb::get, "/admin/v1/state"}, {http::Verb::post, "/admin/v1/promote"}, {http::Verb::post, "/admin/v1/rollback"}}) {
+  for (auto [verb, path] :
+       std::vector<std::pair<http::Verb, std::string>>{{http::Verb::get, "/admin/v1/state"},
+                                                       {http::Verb::post, "/admin/v1/promote"},
+                                                       {http::Verb::post, "/admin/v1/rollback"}}) {
     EXPECT_EQ(h.Admin(verb, path, "{}", "").res.result_int(), 401u) << path;
     EXPECT_EQ(h.Admin(verb, path, "{}", "wrong-token").res.result_int(), 401u) << path;
-    EXPECT_EQ(h.Admin(verb, path, "{}", std::string(kAdminToken) + "x").res.result_int(), 401u) << path;
+    EXPECT_EQ(h.Admin(verb, path, "{}", std::string(kAdminToken) + "x").res.result_int(), 401u)
+        << path;
   }
   auto st = h.Admin(http::Verb::get, "/admin/v1/state");
   ASSERT_EQ(st.res.result_int(), 200u);
@@ -75,12 +82,15 @@ TEST(SplitterAdmin, PromoteFailsClosedWhenCompareIsUnreachable) {
   SplitterHarness h({.compare_down = true});
   h.Start();
   EXPECT_EQ(h.Admin(http::Verb::post, "/admin/v1/promote", "{}").res.result_int(), 503u);
-  EXPECT_EQ(h.Admin(http::Verb::post, "/admin/v1/promote", R"({"force":true})").res.result_int(), 400u);
-  auto r = h.Admin(http::Verb::post, "/admin/v1/promote", R"({"force":true,"reason":"compare is down for maintenance"})");
+  EXPECT_EQ(h.Admin(http::Verb::post, "/admin/v1/promote", R"({"force":true})").res.result_int(),
+            400u);
+  auto r = h.Admin(http::Verb::post, "/admin/v1/promote",
+                   R"({"force":true,"reason":"compare is down for maintenance"})");
   ASSERT_EQ(r.res.result_int(), 200u);
   EXPECT_EQ(json::parse(r.res.body())["live"], "blue");
-  EXPECT_TRUE(h.proc->WaitForLog("forced promotion: the verdict is not checked", std::chrono::seconds(5),
-                                 [](const json& j) { return j.value("reason", "") == "compare is down for maintenance"; }));
+  EXPECT_TRUE(h.proc->WaitForLog(
+      "forced promotion: the verdict is not checked", std::chrono::seconds(5),
+      [](const json& j) { return j.value("reason", "") == "compare is down for maintenance"; }));
 }
 
 TEST(SplitterAdmin, TheLiveColorSurvivesARestart) {

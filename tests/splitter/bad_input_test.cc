@@ -36,7 +36,8 @@ class SplitterBadInput : public ::testing::Test {
  protected:
   void SetUp() override {
     h = std::make_unique<SplitterHarness>(SplitterHarnessOptions{
-        .extra_splitter_yaml = "  max_body_bytes: 1024\n  header_timeout_ms: 300\n  cors_origins: [\"https://app.example.com\"]\n"});
+        .extra_splitter_yaml = "  max_body_bytes: 1024\n  header_timeout_ms: 300\n  cors_origins: "
+                               "[\"https://app.example.com\"]\n"});
     h->Start();
   }
   void TearDown() override {
@@ -67,9 +68,11 @@ TEST_F(SplitterBadInput, WrongContentTypeIs415) {
 }
 
 TEST_F(SplitterBadInput, WrongPathIs404AndWrongMethodIs405) {
-  auto r = app::FetchWith(http::Verb::post, h->IngestUrl("/v2/events"), "{}", "application/json", {}, std::chrono::seconds(5));
+  auto r = app::FetchWith(http::Verb::post, h->IngestUrl("/v2/events"), "{}", "application/json",
+                          {}, std::chrono::seconds(5));
   EXPECT_EQ(r.res.result_int(), 404u);
-  r = app::FetchWith(http::Verb::get, h->IngestUrl("/v1/events"), "", "", {}, std::chrono::seconds(5));
+  r = app::FetchWith(http::Verb::get, h->IngestUrl("/v1/events"), "", "", {},
+                     std::chrono::seconds(5));
   EXPECT_EQ(r.res.result_int(), 405u);
   EXPECT_EQ(r.res[http::Field::allow], "POST, OPTIONS");
   EXPECT_EQ(Rejected("not_found"), 1);
@@ -77,7 +80,8 @@ TEST_F(SplitterBadInput, WrongPathIs404AndWrongMethodIs405) {
 }
 
 TEST_F(SplitterBadInput, MalformedHttpIs400) {
-  std::string out = RawExchange(h->ingest_port, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");
+  std::string out = RawExchange(
+      h->ingest_port, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");
   EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
   out = RawExchange(h->ingest_port, "\x16\x03\x01 not http at all\r\n\r\n");
   EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
@@ -86,7 +90,8 @@ TEST_F(SplitterBadInput, MalformedHttpIs400) {
 
 TEST_F(SplitterBadInput, SlowHeadersAreCutOffAfterTheHeaderTimeout) {
   // Half a request, then silence: the server closes the connection on its own.
-  std::string out = RawExchange(h->ingest_port, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Ty");
+  std::string out =
+      RawExchange(h->ingest_port, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Ty");
   EXPECT_EQ(out, "");
   // Beast closes the socket when its timer fires and the session counts the
   // timeout when the read's completion runs just after: the client can see the
@@ -95,21 +100,24 @@ TEST_F(SplitterBadInput, SlowHeadersAreCutOffAfterTheHeaderTimeout) {
 }
 
 TEST_F(SplitterBadInput, CorsPreflightOnlyForAllowedOrigins) {
-  auto ok = app::FetchWith(http::Verb::options, h->IngestUrl(), "", "",
-                           {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"}},
-                           std::chrono::seconds(5));
+  auto ok = app::FetchWith(
+      http::Verb::options, h->IngestUrl(), "", "",
+      {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"}},
+      std::chrono::seconds(5));
   EXPECT_EQ(ok.res.result_int(), 204u);
   EXPECT_EQ(ok.res[http::Field::access_control_allow_origin], "https://app.example.com");
   EXPECT_NE(ok.res[http::Field::access_control_allow_methods].find("POST"), std::string::npos);
-  auto no = app::FetchWith(http::Verb::options, h->IngestUrl(), "", "",
-                           {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "POST"}},
-                           std::chrono::seconds(5));
+  auto no = app::FetchWith(
+      http::Verb::options, h->IngestUrl(), "", "",
+      {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "POST"}},
+      std::chrono::seconds(5));
   EXPECT_EQ(no.res.result_int(), 403u);
   EXPECT_EQ(no.res[http::Field::access_control_allow_origin], "");
 }
 
 TEST_F(SplitterBadInput, ServesTheSdk) {
-  auto r = app::FetchWith(http::Verb::get, h->IngestUrl("/sdk/sparrow.js"), "", "", {}, std::chrono::seconds(5));
+  auto r = app::FetchWith(http::Verb::get, h->IngestUrl("/sdk/sparrow.js"), "", "", {},
+                          std::chrono::seconds(5));
   EXPECT_EQ(r.res.result_int(), 200u);
   EXPECT_NE(r.res.body().find("sparrow"), std::string::npos);
   EXPECT_NE(std::string(r.res[http::Field::content_type]).find("javascript"), std::string::npos);

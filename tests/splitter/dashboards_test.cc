@@ -27,10 +27,12 @@ std::set<std::string> Families(const std::string& metrics_text) {
 std::set<std::string> Referenced(const std::string& expr) {
   std::set<std::string> out;
   static const std::regex name("tandem_[a-z_]+");
-  for (auto it = std::sregex_iterator(expr.begin(), expr.end(), name); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(expr.begin(), expr.end(), name); it != std::sregex_iterator();
+       ++it) {
     std::string n = it->str();
     for (const char* suffix : {"_bucket", "_sum", "_count"}) {
-      if (n.size() > strlen(suffix) && n.compare(n.size() - strlen(suffix), strlen(suffix), suffix) == 0) {
+      if (n.size() > strlen(suffix) &&
+          n.compare(n.size() - strlen(suffix), strlen(suffix), suffix) == 0) {
         n.resize(n.size() - strlen(suffix));
       }
     }
@@ -44,10 +46,13 @@ TEST(Dashboards, EveryQueriedMetricIsExported) {
   s.Start();
   DispatcherHarness d;
   d.Start();
-  std::set<std::string> exported = Families(
-      app::Fetch(http::Verb::get, s.AdminUrl("/metrics"), "", "", std::chrono::seconds(5)).res.body());
-  auto more = Families(app::Fetch(http::Verb::get, "http://127.0.0.1:" + std::to_string(d.port) + "/metrics", "", "",
-                                  std::chrono::seconds(5)).res.body());
+  std::set<std::string> exported =
+      Families(app::Fetch(http::Verb::get, s.AdminUrl("/metrics"), "", "", std::chrono::seconds(5))
+                   .res.body());
+  auto more = Families(app::Fetch(http::Verb::get,
+                                  "http://127.0.0.1:" + std::to_string(d.port) + "/metrics", "", "",
+                                  std::chrono::seconds(5))
+                           .res.body());
   exported.insert(more.begin(), more.end());
   ASSERT_TRUE(exported.count("tandem_splitter_forwarded_total"));
 

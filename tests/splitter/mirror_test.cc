@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "tests/support/splitter_harness.h"
 
@@ -16,7 +16,10 @@ namespace {
 using json = nlohmann::json;
 
 std::string Event(int i) {
-  return json{{"event", "pageview"}, {"deviceId", "d-" + std::to_string(i)}, {"properties", {{"path", "/p/" + std::to_string(i)}}}}.dump();
+  return json{{"event", "pageview"},
+              {"deviceId", "d-" + std::to_string(i)},
+              {"properties", {{"path", "/p/" + std::to_string(i)}}}}
+      .dump();
 }
 
 TEST(SplitterMirror, EveryRequestReachesBothColorsByteIdenticalWithOneId) {
@@ -28,7 +31,9 @@ TEST(SplitterMirror, EveryRequestReachesBothColorsByteIdenticalWithOneId) {
     // Odd bodies are not JSON: the splitter forwards bytes, judging them is trace's job.
     std::string body = i % 7 == 3 ? "not json \x01\xff " + std::to_string(i) : Event(i);
     auto r = h.Post(body, i % 2 ? "text/plain;charset=UTF-8" : "application/json",
-                    {{"X-Tandem-Id", "forged"}, {"X-Tandem-Role", "candidate"}, {"X-Forwarded-For", "203.0.113.9"}});
+                    {{"X-Tandem-Id", "forged"},
+                     {"X-Tandem-Role", "candidate"},
+                     {"X-Forwarded-For", "203.0.113.9"}});
     ASSERT_FALSE(r.ec) << r.ec.message();
     ASSERT_EQ(r.res.result_int(), 202) << r.res.body();
     ids.push_back(json::parse(r.res.body())["id"].get<std::string>());
@@ -66,8 +71,12 @@ TEST(SplitterMirror, EveryRequestReachesBothColorsByteIdenticalWithOneId) {
     EXPECT_EQ(ids[i][14], '7') << "UUIDv7";
   }
   EXPECT_EQ(unique.size(), static_cast<size_t>(kN));
-  EXPECT_EQ(h.WaitForMetric(R"(tandem_splitter_forwarded_total{color="blue",outcome="ok",role="candidate"})", kN), kN);
-  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="green",outcome="ok",role="live"})"), kN);
+  EXPECT_EQ(
+      h.WaitForMetric(
+          R"(tandem_splitter_forwarded_total{color="blue",outcome="ok",role="candidate"})", kN),
+      kN);
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="green",outcome="ok",role="live"})"),
+            kN);
   EXPECT_EQ(h.Metric(R"(tandem_splitter_live{color="green"})"), 1);
 }
 
@@ -95,7 +104,10 @@ TEST(SplitterMirror, CandidateDownChangesNothingForLive) {
   auto statuses = Burst(h, 100);
   for (unsigned s : statuses) EXPECT_EQ(s, 202u);
   EXPECT_EQ(h.green->count(), 100u);
-  EXPECT_EQ(h.WaitForMetric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})", 100), 100);
+  EXPECT_EQ(
+      h.WaitForMetric(
+          R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})", 100),
+      100);
 }
 
 TEST(SplitterMirror, ACandidateThatComesBackGetsCopiesAgain) {
@@ -120,18 +132,24 @@ TEST(SplitterMirror, CandidateAnswering500ChangesNothingForLive) {
   auto statuses = Burst(h, 100);
   for (unsigned s : statuses) EXPECT_EQ(s, 202u);
   EXPECT_EQ(h.blue->WaitFor(100), 100u);
-  EXPECT_EQ(h.WaitForMetric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})", 100), 100);
+  EXPECT_EQ(
+      h.WaitForMetric(
+          R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})", 100),
+      100);
 }
 
 TEST(SplitterMirror, HangingCandidateIsShedBeyondItsBoundAndLiveStillAnswers) {
-  SplitterHarness h({.extra_splitter_yaml = "  max_inflight_per_color: 4\n  upstream_timeout_ms: 60000\n"});
+  SplitterHarness h(
+      {.extra_splitter_yaml = "  max_inflight_per_color: 4\n  upstream_timeout_ms: 60000\n"});
   h.blue->set_status(0);  // accepts and never answers
   h.Start();
   auto statuses = Burst(h, 100);
   for (unsigned s : statuses) EXPECT_EQ(s, 202u);
   EXPECT_EQ(h.green->count(), 100u);
   EXPECT_EQ(h.blue->WaitFor(4), 4u);
-  EXPECT_EQ(h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="shed",role="candidate"})"), 96);
+  EXPECT_EQ(
+      h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="shed",role="candidate"})"),
+      96);
   EXPECT_EQ(h.Metric(R"(tandem_splitter_inflight{color="blue",role="candidate"})"), 4);
 }
 
@@ -151,7 +169,8 @@ TEST(SplitterMirror, SighupReloadsMirrorFraction) {
   h.WriteConfig("  mirror_fraction: 0.0\n");
   h.proc->Signal(SIGHUP);
   ASSERT_TRUE(h.proc->WaitForLog("config reloaded"));
-  // The reload reaches each worker thread through its queue; one more request per worker flushes it.
+  // The reload reaches each worker thread through its queue; one more request per worker flushes
+  // it.
   for (int i = 0; i < 20; ++i) ASSERT_EQ(h.Post(Event(i)).res.result_int(), 202u);
   EXPECT_EQ(h.green->count(), 21u);
   EXPECT_EQ(h.blue->count(), 1u);

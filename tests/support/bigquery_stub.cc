@@ -53,7 +53,8 @@ std::map<std::string, std::string> ParseQuery(std::string_view q) {
     auto amp = q.find('&');
     std::string_view kv = q.substr(0, amp);
     auto eq = kv.find('=');
-    if (eq != std::string_view::npos) out[UrlDecode(kv.substr(0, eq))] = UrlDecode(kv.substr(eq + 1));
+    if (eq != std::string_view::npos)
+      out[UrlDecode(kv.substr(0, eq))] = UrlDecode(kv.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
   }
@@ -70,7 +71,8 @@ http::Response Error(unsigned status, const std::string& msg) {
 
 }  // namespace
 
-BigQueryStub::BigQueryStub(const TestPki& pki, int token_ttl_s) : public_pem_(pki.sa_public_pem), token_ttl_s_(token_ttl_s) {
+BigQueryStub::BigQueryStub(const TestPki& pki, int token_ttl_s)
+    : public_pem_(pki.sa_public_pem), token_ttl_s_(token_ttl_s) {
   server_ = std::make_unique<HttpsStub>(pki, [this](const http::Request& r) { return Handle(r); });
 }
 
@@ -123,21 +125,29 @@ bool BigQueryStub::VerifyJwt(const std::string& jwt, std::string& why) {
   json header = json::parse(Base64UrlDecode(jwt.substr(0, d1)), nullptr, false);
   json claims = json::parse(Base64UrlDecode(jwt.substr(d1 + 1, d2 - d1 - 1)), nullptr, false);
   std::string sig = Base64UrlDecode(jwt.substr(d2 + 1));
-  if (!header.is_object() || header.value("alg", "") != "RS256" || header.value("typ", "") != "JWT") return why = "header", false;
+  if (!header.is_object() || header.value("alg", "") != "RS256" || header.value("typ", "") != "JWT")
+    return why = "header", false;
   BIO* bio = BIO_new_mem_buf(public_pem_.data(), static_cast<int>(public_pem_.size()));
   EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   std::string input = jwt.substr(0, d2);
-  bool ok = key && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                             reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+  bool ok =
+      key && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                       reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
   EVP_MD_CTX_free(ctx);
   EVP_PKEY_free(key);
   if (!ok) return why = "bad signature", false;
-  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  if (!claims.is_object() || claims.value("iss", "") != "tandem@test-project.iam.gserviceaccount.com") return why = "iss", false;
-  if (claims.value("scope", "").find("https://www.googleapis.com/auth/bigquery") == std::string::npos) return why = "scope", false;
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  if (!claims.is_object() ||
+      claims.value("iss", "") != "tandem@test-project.iam.gserviceaccount.com")
+    return why = "iss", false;
+  if (claims.value("scope", "").find("https://www.googleapis.com/auth/bigquery") ==
+      std::string::npos)
+    return why = "scope", false;
   if (claims.value("aud", "") != token_uri()) return why = "aud " + claims.value("aud", ""), false;
   int64_t iat = claims.value("iat", int64_t{0}), exp = claims.value("exp", int64_t{0});
   if (iat > now + 60 || exp <= now || exp - iat > 3600) return why = "iat/exp", false;
@@ -163,18 +173,21 @@ http::Response BigQueryStub::Token(const http::Request& req) {
   }
   std::string token = "tok-" + std::to_string(token_requests_);
   tokens_[token] = std::chrono::steady_clock::now() + std::chrono::seconds(token_ttl_s_);
-  return Json(200, {{"access_token", token}, {"expires_in", token_ttl_s_}, {"token_type", "Bearer"}});
+  return Json(200,
+              {{"access_token", token}, {"expires_in", token_ttl_s_}, {"token_type", "Bearer"}});
 }
 
 http::Response BigQueryStub::Handle(const http::Request& req) {
   std::string target(req.target());
   std::string path = target.substr(0, target.find('?'));
   if (path == "/token" && req.method() == http::Verb::post) return Token(req);
-  if (path.rfind("/bigquery/v2/projects/test-project/", 0) != 0) return Error(404, "not found: " + path);
+  if (path.rfind("/bigquery/v2/projects/test-project/", 0) != 0)
+    return Error(404, "not found: " + path);
   std::lock_guard<std::mutex> l(mu_);
   std::string auth(req[http::Field::authorization]);
   auto tok = tokens_.find(auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "");
-  if (tok == tokens_.end() || tok->second <= std::chrono::steady_clock::now()) return Error(401, "invalid or expired token");
+  if (tok == tokens_.end() || tok->second <= std::chrono::steady_clock::now())
+    return Error(401, "invalid or expired token");
   return Api(req, target.substr(std::string("/bigquery/v2/projects/test-project").size()));
 }
 
@@ -188,25 +201,32 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
   }
   if (req.method() == http::Verb::post && path == "/datasets") {
     std::string id = body["datasetReference"].value("datasetId", "");
-    if (id.empty() || body["datasetReference"].value("projectId", "") != "test-project") violations_.push_back("datasets.insert shape");
-    if (!datasets_.insert(id).second) return Error(409, "Already Exists: Dataset test-project:" + id);
+    if (id.empty() || body["datasetReference"].value("projectId", "") != "test-project")
+      violations_.push_back("datasets.insert shape");
+    if (!datasets_.insert(id).second)
+      return Error(409, "Already Exists: Dataset test-project:" + id);
     return Json(200, {{"kind", "bigquery#dataset"}, {"id", "test-project:" + id}});
   }
-  if (req.method() == http::Verb::post && path.size() > 7 && path.substr(path.size() - 7) == "/tables") {
+  if (req.method() == http::Verb::post && path.size() > 7 &&
+      path.substr(path.size() - 7) == "/tables") {
     const json& ref = body["tableReference"];
     std::string id = ref.value("tableId", "");
-    if (id.empty() || !datasets_.count(ref.value("datasetId", ""))) violations_.push_back("tables.insert shape or unknown dataset");
-    if (id == "raw" && (!body.contains("timePartitioning") || body["timePartitioning"].value("field", "") != "received_at")) {
+    if (id.empty() || !datasets_.count(ref.value("datasetId", "")))
+      violations_.push_back("tables.insert shape or unknown dataset");
+    if (id == "raw" && (!body.contains("timePartitioning") ||
+                        body["timePartitioning"].value("field", "") != "received_at")) {
       violations_.push_back("raw is not partitioned by received_at");
     }
-    if (id == "raw_normalized" && (!body.contains("view") || body["view"].value("useLegacySql", true))) {
+    if (id == "raw_normalized" &&
+        (!body.contains("view") || body["view"].value("useLegacySql", true))) {
       violations_.push_back("raw_normalized is not a standard-SQL view");
     }
     if (!tables_.insert(id).second) return Error(409, "Already Exists: Table " + id);
     return Json(200, {{"kind", "bigquery#table"}, {"id", id}});
   }
   const std::string suffix = "/insertAll";
-  if (req.method() == http::Verb::post && path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix) {
+  if (req.method() == http::Verb::post && path.size() > suffix.size() &&
+      path.substr(path.size() - suffix.size()) == suffix) {
     ++insert_calls_;
     std::string table = path.substr(0, path.size() - suffix.size());
     table = table.substr(table.rfind('/') + 1);
@@ -215,21 +235,27 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
       return Error(fail_status_, "injected failure");
     }
     const json& rows = body["rows"];
-    if (!rows.is_array() || rows.empty() || rows.size() > 500) violations_.push_back("insertAll: rows must be 1..500");
-    if (req.body().size() > 10 * 1024 * 1024) violations_.push_back("insertAll: request over 10 MB");
+    if (!rows.is_array() || rows.empty() || rows.size() > 500)
+      violations_.push_back("insertAll: rows must be 1..500");
+    if (req.body().size() > 10 * 1024 * 1024)
+      violations_.push_back("insertAll: request over 10 MB");
     max_rows_ = std::max(max_rows_, rows.size());
     json errors = json::array();
     for (size_t i = 0; i < rows.size(); ++i) {
       std::string id = rows[i].value("insertId", "");
-      if (id.empty() || !rows[i]["json"].is_object()) violations_.push_back("insertAll: row without insertId or json");
-      if (reject_once_.erase(id)) errors.push_back({{"index", i}, {"errors", {{{"reason", "backendError"}, {"message", "try again"}}}}});
+      if (id.empty() || !rows[i]["json"].is_object())
+        violations_.push_back("insertAll: row without insertId or json");
+      if (reject_once_.erase(id))
+        errors.push_back(
+            {{"index", i}, {"errors", {{{"reason", "backendError"}, {"message", "try again"}}}}});
     }
     if (!errors.empty()) {
       // As BigQuery does without skipInvalidRows: nothing is stored, the other rows are "stopped".
       std::set<size_t> failed;
       for (auto& e : errors) failed.insert(e["index"].get<size_t>());
       for (size_t i = 0; i < rows.size(); ++i) {
-        if (!failed.count(i)) errors.push_back({{"index", i}, {"errors", {{{"reason", "stopped"}, {"message", ""}}}}});
+        if (!failed.count(i))
+          errors.push_back({{"index", i}, {"errors", {{{"reason", "stopped"}, {"message", ""}}}}});
       }
       return Json(200, {{"kind", "bigquery#tableDataInsertAllResponse"}, {"insertErrors", errors}});
     }
@@ -237,25 +263,37 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
     return Json(200, {{"kind", "bigquery#tableDataInsertAllResponse"}});
   }
   if (req.method() == http::Verb::post && path == "/queries") {
-    if (!body.contains("query") || body.value("useLegacySql", true)) violations_.push_back("jobs.query shape");
+    if (!body.contains("query") || body.value("useLegacySql", true))
+      violations_.push_back("jobs.query shape");
     std::string job = "job-" + std::to_string(++jobs_);
     // Not complete yet: the client has to poll getQueryResults.
-    return Json(200, {{"kind", "bigquery#queryResponse"}, {"jobComplete", false},
-                      {"jobReference", {{"projectId", "test-project"}, {"jobId", job}, {"location", "US"}}}});
+    return Json(200, {{"kind", "bigquery#queryResponse"},
+                      {"jobComplete", false},
+                      {"jobReference",
+                       {{"projectId", "test-project"}, {"jobId", job}, {"location", "US"}}}});
   }
   if (req.method() == http::Verb::get && path.rfind("/queries/job-", 0) == 0) {
-    auto q = ParseQuery(target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1));
+    auto q = ParseQuery(
+        target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1));
     if (q["location"] != "US") violations_.push_back("getQueryResults without the job's location");
     size_t offset = q.count("pageToken") ? std::stoul(q["pageToken"].substr(1)) : 0;
     std::vector<json> all;
     for (const auto& [id, row] : rows_["raw"]) {
-      all.push_back({{"f", {{{"v", row.value("tandem_id", "")}}, {{"v", std::to_string(row.value("received_at", 0.0))}}, {{"v", row.value("data", "")}}}}});
+      all.push_back({{"f",
+                      {{{"v", row.value("tandem_id", "")}},
+                       {{"v", std::to_string(row.value("received_at", 0.0))}},
+                       {{"v", row.value("data", "")}}}}});
     }
     json page = json::array();
     for (size_t i = offset; i < all.size() && i < offset + page_size_; ++i) page.push_back(all[i]);
-    json out = {{"kind", "bigquery#getQueryResultsResponse"}, {"jobComplete", true}, {"totalRows", std::to_string(all.size())},
-                {"jobReference", {{"projectId", "test-project"}, {"jobId", path.substr(9)}, {"location", "US"}}}, {"rows", page}};
-    if (offset + page_size_ < all.size()) out["pageToken"] = "p" + std::to_string(offset + page_size_);
+    json out = {{"kind", "bigquery#getQueryResultsResponse"},
+                {"jobComplete", true},
+                {"totalRows", std::to_string(all.size())},
+                {"jobReference",
+                 {{"projectId", "test-project"}, {"jobId", path.substr(9)}, {"location", "US"}}},
+                {"rows", page}};
+    if (offset + page_size_ < all.size())
+      out["pageToken"] = "p" + std::to_string(offset + page_size_);
     return Json(200, out);
   }
   violations_.push_back("unexpected request " + std::string(req.method_string()) + " " + path);

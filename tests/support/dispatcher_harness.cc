@@ -16,8 +16,8 @@ std::string TestId(int i) {
   return buf;
 }
 
-DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_yaml, const std::string& extra_yaml,
-                                     const std::string& blue_yaml) {
+DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_yaml,
+                                     const std::string& extra_yaml, const std::string& blue_yaml) {
   if (trace_up) {
     trace = std::make_unique<StubUpstream>();
     trace_port = trace->port();
@@ -27,9 +27,12 @@ DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_y
   std::ostringstream y;
   y << "splitter:\n  listen: \"127.0.0.1:1\"\n  admin_listen: \"127.0.0.1:2\"\n"
     << "colors:\n"
-    << "  blue:\n    dispatcher_listen: \"127.0.0.1:0\"\n    trace_listen: \"127.0.0.1:" << trace_port << "\"\n"
-    << "    dataset: " << (dataset_yaml.empty() ? "{ kind: sqlite, path: blue.db }" : dataset_yaml) << "\n"
-    << "    spool_dir: spool-{color}\n" << blue_yaml
+    << "  blue:\n    dispatcher_listen: \"127.0.0.1:0\"\n    trace_listen: \"127.0.0.1:"
+    << trace_port << "\"\n"
+    << "    dataset: " << (dataset_yaml.empty() ? "{ kind: sqlite, path: blue.db }" : dataset_yaml)
+    << "\n"
+    << "    spool_dir: spool-{color}\n"
+    << blue_yaml
     << "  green:\n    dispatcher_listen: \"127.0.0.1:1\"\n    trace_listen: \"127.0.0.1:1\"\n"
     << "    dataset: { kind: sqlite, path: green.db }\n"
     << extra_yaml;
@@ -37,8 +40,8 @@ DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_y
 }
 
 void DispatcherHarness::Start() {
-  proc = std::make_unique<Process>(
-      std::vector<std::string>{TandemBinary(), "dispatcher", "-c", dir.path() + "/tandem.yaml", "--color", "blue"});
+  proc = std::make_unique<Process>(std::vector<std::string>{
+      TandemBinary(), "dispatcher", "-c", dir.path() + "/tandem.yaml", "--color", "blue"});
   auto line = proc->WaitForLog("listening");
   if (!line) throw std::runtime_error("the dispatcher did not start:\n" + proc->Output());
   port = (*line)["port"].get<uint16_t>();
@@ -56,22 +59,31 @@ std::optional<int> DispatcherHarness::Stop() {
 
 void DispatcherHarness::StartTrace() { trace = std::make_unique<StubUpstream>(trace_port); }
 
-unsigned DispatcherHarness::Post(const std::string& id, int64_t received_at, const std::string& body) {
-  auto r = app::FetchWith(http::Verb::post, "http://127.0.0.1:" + std::to_string(port) + "/v1/events", body,
-                          "application/json",
-                          {{"X-Tandem-Id", id}, {"X-Tandem-Received-At", std::to_string(received_at)},
-                           {"X-Tandem-Role", "live"}, {"User-Agent", "test-agent"}},
-                          std::chrono::seconds(10));
+unsigned DispatcherHarness::Post(const std::string& id, int64_t received_at,
+                                 const std::string& body) {
+  auto r =
+      app::FetchWith(http::Verb::post, "http://127.0.0.1:" + std::to_string(port) + "/v1/events",
+                     body, "application/json",
+                     {{"X-Tandem-Id", id},
+                      {"X-Tandem-Received-At", std::to_string(received_at)},
+                      {"X-Tandem-Role", "live"},
+                      {"User-Agent", "test-agent"}},
+                     std::chrono::seconds(10));
   return r.ec ? 0 : r.res.result_int();
 }
 
-double DispatcherHarness::WaitForMetric(const std::string& sample, double value, std::chrono::milliseconds timeout) {
+double DispatcherHarness::WaitForMetric(const std::string& sample, double value,
+                                        std::chrono::milliseconds timeout) {
   return testing::WaitForMetric(MetricsUrl(), sample, value, timeout);
 }
 
-double DispatcherHarness::Metric(const std::string& sample) { return ScrapeMetric(MetricsUrl(), sample); }
+double DispatcherHarness::Metric(const std::string& sample) {
+  return ScrapeMetric(MetricsUrl(), sample);
+}
 
-std::string DispatcherHarness::MetricsUrl() const { return "http://127.0.0.1:" + std::to_string(port) + "/metrics"; }
+std::string DispatcherHarness::MetricsUrl() const {
+  return "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+}
 
 std::map<std::string, std::string> DispatcherHarness::RawRows() const {
   std::map<std::string, std::string> out;

@@ -19,7 +19,7 @@ class DispatcherHarness {
                              const std::string& extra_yaml = "", const std::string& blue_yaml = "");
 
   void Start();
-  void Kill();               // SIGKILL, no goodbye
+  void Kill();                // SIGKILL, no goodbye
   std::optional<int> Stop();  // SIGTERM and wait
   // Starts the stand-in trace at the configured port (after a trace outage).
   void StartTrace();

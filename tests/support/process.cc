@@ -85,7 +85,8 @@ std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
   return std::nullopt;
 }
 
-std::optional<nlohmann::json> Process::WaitForLog(const std::string& msg, std::chrono::milliseconds timeout,
+std::optional<nlohmann::json> Process::WaitForLog(const std::string& msg,
+                                                  std::chrono::milliseconds timeout,
                                                   std::function<bool(const nlohmann::json&)> pred) {
   std::unique_lock<std::mutex> l(mu_);
   size_t seen = 0;
@@ -96,7 +97,8 @@ std::optional<nlohmann::json> Process::WaitForLog(const std::string& msg, std::c
       if (j.is_object() && j.value("msg", "") == msg && (!pred || pred(j))) return j;
     }
     if (eof_) return std::nullopt;
-    if (cv_.wait_until(l, deadline) == std::cv_status::timeout && seen == lines_.size()) return std::nullopt;
+    if (cv_.wait_until(l, deadline) == std::cv_status::timeout && seen == lines_.size())
+      return std::nullopt;
   }
 }
 

@@ -27,10 +27,11 @@ class Process {
   // Waits for the exit; returns the exit code, or 128+signal, or nullopt on timeout.
   std::optional<int> Wait(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-  // Waits for a JSON log line whose "msg" is `msg` (and that `pred` accepts); nullopt on timeout or exit.
-  std::optional<nlohmann::json> WaitForLog(const std::string& msg,
-                                           std::chrono::milliseconds timeout = std::chrono::seconds(20),
-                                           std::function<bool(const nlohmann::json&)> pred = nullptr);
+  // Waits for a JSON log line whose "msg" is `msg` (and that `pred` accepts); nullopt on timeout or
+  // exit.
+  std::optional<nlohmann::json> WaitForLog(
+      const std::string& msg, std::chrono::milliseconds timeout = std::chrono::seconds(20),
+      std::function<bool(const nlohmann::json&)> pred = nullptr);
   // Everything the process wrote to stderr so far.
   std::string Output() const;
 

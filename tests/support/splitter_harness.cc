@@ -47,8 +47,9 @@ void SplitterHarness::WriteConfig(const std::string& extra) {
 }
 
 void SplitterHarness::Start() {
-  proc = std::make_unique<Process>(std::vector<std::string>{TandemBinary(), "splitter", "-c", config_path},
-                                   std::vector<std::string>{std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+  proc = std::make_unique<Process>(
+      std::vector<std::string>{TandemBinary(), "splitter", "-c", config_path},
+      std::vector<std::string>{std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
   auto line = proc->WaitForLog("listening");
   if (!line) throw std::runtime_error("the splitter did not start:\n" + proc->Output());
   ingest_port = (*line)["ingest_port"].get<uint16_t>();
@@ -70,18 +71,22 @@ std::string SplitterHarness::AdminUrl(const std::string& path) const {
 
 app::FetchResult SplitterHarness::Post(const std::string& body, const std::string& content_type,
                                        std::vector<std::pair<std::string, std::string>> headers) {
-  return app::FetchWith(http::Verb::post, IngestUrl(), body, content_type, headers, std::chrono::seconds(10));
+  return app::FetchWith(http::Verb::post, IngestUrl(), body, content_type, headers,
+                        std::chrono::seconds(10));
 }
 
-app::FetchResult SplitterHarness::Admin(http::Verb verb, const std::string& path, const std::string& body,
-                                        const std::string& token) {
+app::FetchResult SplitterHarness::Admin(http::Verb verb, const std::string& path,
+                                        const std::string& body, const std::string& token) {
   return app::Fetch(verb, AdminUrl(path), body, token, std::chrono::seconds(10));
 }
 
-double SplitterHarness::WaitForMetric(const std::string& sample, double value, std::chrono::milliseconds timeout) {
+double SplitterHarness::WaitForMetric(const std::string& sample, double value,
+                                      std::chrono::milliseconds timeout) {
   return testing::WaitForMetric(AdminUrl("/metrics"), sample, value, timeout);
 }
 
-double SplitterHarness::Metric(const std::string& sample) { return ScrapeMetric(AdminUrl("/metrics"), sample); }
+double SplitterHarness::Metric(const std::string& sample) {
+  return ScrapeMetric(AdminUrl("/metrics"), sample);
+}
 
 }  // namespace tandem::testing

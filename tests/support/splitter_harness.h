@@ -30,7 +30,8 @@ class SplitterHarness {
 
   std::string IngestUrl(const std::string& path = "/v1/events") const;
   std::string AdminUrl(const std::string& path) const;
-  app::FetchResult Post(const std::string& body, const std::string& content_type = "application/json",
+  app::FetchResult Post(const std::string& body,
+                        const std::string& content_type = "application/json",
                         std::vector<std::pair<std::string, std::string>> headers = {});
   app::FetchResult Admin(http::Verb verb, const std::string& path, const std::string& body = "",
                          const std::string& token = kAdminToken);

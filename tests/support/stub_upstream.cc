@@ -6,7 +6,8 @@
 
 namespace tandem::testing {
 
-StubUpstream::StubUpstream(uint16_t port, size_t threads, bool record) : workers_(threads), record_(record) {
+StubUpstream::StubUpstream(uint16_t port, size_t threads, bool record)
+    : workers_(threads), record_(record) {
   http::ServerOptions o;
   o.body_limit = 16 << 20;
   server_ = std::make_unique<http::Server>(workers_, HostPort{"127.0.0.1", port}, o, *this);
@@ -35,7 +36,8 @@ size_t StubUpstream::WaitFor(size_t n, std::chrono::milliseconds timeout) const 
   return count_.load();
 }
 
-void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info, http::Respond respond) {
+void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info,
+                          http::Respond respond) {
   std::string id(req["X-Tandem-Id"]);
   std::string body;
   {
@@ -67,10 +69,10 @@ void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info, ht
   auto res = http::MakeResponse(static_cast<http::Status>(status), body);
   int64_t delay = delay_ms_.load();
   if (delay <= 0) return respond(std::move(res));
-  auto timer = std::make_shared<boost::asio::steady_timer>(workers_.context(info.worker), std::chrono::milliseconds(delay));
-  timer->async_wait([timer, res = std::move(res), respond = std::move(respond)](boost::system::error_code) mutable {
-    respond(std::move(res));
-  });
+  auto timer = std::make_shared<boost::asio::steady_timer>(workers_.context(info.worker),
+                                                           std::chrono::milliseconds(delay));
+  timer->async_wait([timer, res = std::move(res), respond = std::move(respond)](
+                        boost::system::error_code) mutable { respond(std::move(res)); });
 }
 
 uint16_t ClosedPort() {
