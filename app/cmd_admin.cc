@@ -2,11 +2,15 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/admin_api.h"
 #include "app/commands.h"
-#include "app/sync_http.h"
+#include "common/fetch.h"
 
 namespace tandem::app {
 namespace {
+
+using http::Fetch;
+using http::FetchResult;
 
 using json = nlohmann::json;
 constexpr auto kTimeout = std::chrono::milliseconds(10000);
@@ -31,7 +35,7 @@ int CheckConfig(const std::string& file) {
   return 0;
 }
 
-int Status(const std::string& file) {
+int ShowStatus(const std::string& file) {
   Config c = LoadConfig(file);
   std::string token = AdminToken(c);
   if (token.empty()) return NeedToken(c);

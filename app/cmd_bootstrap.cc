@@ -2,16 +2,17 @@
 #include <iostream>
 
 #include "app/commands.h"
-#include "common/dataset.h"
+#include "common/config.h"
+#include "datasets/dataset.h"
 
 namespace tandem::app {
 
 int Bootstrap(const std::string& file, Color color) {
   Config c = LoadConfig(file);
   auto dataset = OpenDataset(c, color);
-  if (auto ec = dataset->Bootstrap()) {
-    std::cerr << "bootstrap of the " << ColorName(color)
-              << " dataset failed: " << dataset->last_error() << "\n";
+  if (Status st = dataset->Bootstrap(); !st.ok()) {
+    std::cerr << "bootstrap of the " << ColorName(color) << " dataset failed: " << st.message()
+              << "\n";
     return 1;
   }
   const DatasetConfig& d = c.color(color).dataset;

@@ -8,7 +8,7 @@
 namespace tandem::app {
 
 int CheckConfig(const std::string& file);
-int Status(const std::string& file);
+int ShowStatus(const std::string& file);
 int Promote(const std::string& file, bool force, const std::string& reason);
 int Rollback(const std::string& file);
 // `tandem bigquery bootstrap`: creates the color's dataset, tables and view (either kind).

@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
     if (*check) return tandem::app::CheckConfig(check_file);
     if (*splitter) return tandem::splitter::RunSplitter(config);
     if (*up) return tandem::app::Up(config, SelfPath(argv[0]));
-    if (*status) return tandem::app::Status(config);
+    if (*status) return tandem::app::ShowStatus(config);
     if (*promote) return tandem::app::Promote(config, force, reason);
     if (*rollback) return tandem::app::Rollback(config);
     if (*replay) return tandem::app::Replay(config, ro);

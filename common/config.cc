@@ -5,18 +5,11 @@
 #include <set>
 #include <sstream>
 
+#include "common/url.h"
 #include "common/yaml_reader.h"
 
 namespace tandem {
 namespace fs = std::filesystem;
-
-const char* ColorName(Color c) { return c == Color::kBlue ? "blue" : "green"; }
-
-std::optional<Color> ParseColor(const std::string& s) {
-  if (s == "blue") return Color::kBlue;
-  if (s == "green") return Color::kGreen;
-  return std::nullopt;
-}
 
 std::string ForColor(const std::string& templ, Color c) {
   std::string out = templ;
@@ -36,8 +29,8 @@ std::string Resolve(const std::string& folder, const std::string& p) {
 
 void RequireHttps(YamlMap& m, const std::string& key, const std::string& url) {
   if (url.empty()) return;
-  if (url.rfind("https://", 0) != 0)
-    m.Fail(m.Get(key), key, "must be an https:// URL, got '" + url + "'");
+  auto u = Url::Parse(url);
+  if (!u || !u->tls) m.Fail(m.Get(key), key, "must be an https:// URL, got '" + url + "'");
 }
 
 void ReadSplitter(YamlMap& m, SplitterConfig& s) {
@@ -58,8 +51,9 @@ void ReadSplitter(YamlMap& m, SplitterConfig& s) {
   m.U32("candidate_max_connections", s.candidate_max_connections, 1);
   m.StrList("cors_origins", s.cors_origins);
   m.Str("compare_url", s.compare_url);
-  if (s.compare_url.rfind("http://", 0) != 0 && s.compare_url.rfind("https://", 0) != 0) {
-    m.Fail(m.Get("compare_url"), "compare_url", "must be an http:// or https:// URL");
+  if (!Url::Parse(s.compare_url)) {
+    m.Fail(m.Get("compare_url"), "compare_url",
+           "must be an http:// or https:// URL, got '" + s.compare_url + "'");
   }
   m.U32("header_timeout_ms", s.header_timeout_ms, 1);
   m.U32("idle_timeout_ms", s.idle_timeout_ms, 1);

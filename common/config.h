@@ -9,18 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "common/color.h"
+#include "common/host_port.h"
+
 namespace tandem {
-
-enum class Color { kBlue, kGreen };
-const char* ColorName(Color c);
-std::optional<Color> ParseColor(const std::string& s);
-inline Color Other(Color c) { return c == Color::kBlue ? Color::kGreen : Color::kBlue; }
-
-struct HostPort {
-  std::string host;
-  uint16_t port = 0;
-  std::string ToString() const { return host + ":" + std::to_string(port); }
-};
 
 // Thrown by config loading; what() is already "FILE:LINE:COLUMN: message".
 class ConfigError : public std::runtime_error {
@@ -60,7 +52,8 @@ struct DatasetConfig {
   std::string dataset;          // bigquery; may contain {color}
   std::string credentials_file;
   std::string endpoint = "https://bigquery.googleapis.com";
-  std::string token_uri = "https://oauth2.googleapis.com/token";
+  // Empty: the service-account file's own token_uri (Google's libraries do the same).
+  std::string token_uri;
   std::string location;
 };
 

@@ -19,48 +19,6 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
-bool ParseUrl(const std::string& url, Upstream& out, std::string& target) {
-  std::string rest;
-  if (url.rfind("http://", 0) == 0) {
-    out.tls = false;
-    out.port = 80;
-    rest = url.substr(7);
-  } else if (url.rfind("https://", 0) == 0) {
-    out.tls = true;
-    out.port = 443;
-    rest = url.substr(8);
-  } else {
-    return false;
-  }
-  size_t slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  target = slash == std::string::npos ? "/" : rest.substr(slash);
-  std::string port;
-  if (!authority.empty() && authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string::npos) return false;
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return false;
-      port = authority.substr(close + 2);
-    }
-    authority = authority.substr(1, close - 1);
-  } else if (size_t colon = authority.rfind(':'); colon != std::string::npos) {
-    port = authority.substr(colon + 1);
-    authority = authority.substr(0, colon);
-    if (port.empty()) return false;
-  }
-  if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoul(port) > 65535) {
-      return false;
-    }
-    out.port = static_cast<uint16_t>(std::stoul(port));
-  }
-  if (authority.empty()) return false;
-  out.host = authority;
-  return true;
-}
-
 class Connection {
  public:
   // got_bytes: whether any part of a response arrived (then a retry is unsafe).
@@ -164,10 +122,7 @@ std::shared_ptr<ClientPool> ClientPool::Create(asio::io_context& io, Upstream up
 
 ClientPool::ClientPool(asio::io_context& io, Upstream upstream, PoolLimits limits)
     : io_(io), upstream_(std::move(upstream)), limits_(limits) {
-  bool default_port = upstream_.port == (upstream_.tls ? 443 : 80);
-  host_header_ =
-      upstream_.host.find(':') != std::string::npos ? "[" + upstream_.host + "]" : upstream_.host;
-  if (!default_port) host_header_ += ":" + std::to_string(upstream_.port);
+  host_header_ = Url{upstream_.tls, upstream_.host, upstream_.port}.HostHeader();
 }
 
 ClientPool::~ClientPool() = default;

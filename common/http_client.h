@@ -11,7 +11,9 @@
 #include <memory>
 #include <string>
 
+#include "common/host_port.h"
 #include "common/http_types.h"
+#include "common/url.h"
 
 namespace boost::asio::ssl {
 class context;
@@ -24,10 +26,13 @@ struct Upstream {
   uint16_t port = 0;
   bool tls = false;
   boost::asio::ssl::context* ssl = nullptr;  // required when tls; outlives the pool
-};
 
-// "http://host:port/path" or "https://host[:port]/path" into an upstream and a target.
-bool ParseUrl(const std::string& url, Upstream& out, std::string& target);
+  // The origin of `url`; `ssl` is used when it is https://.
+  static Upstream Of(const Url& url, boost::asio::ssl::context* ssl = nullptr) {
+    return {url.host, url.port, url.tls, ssl};
+  }
+  static Upstream Of(const HostPort& hp) { return {hp.host, hp.port}; }
+};
 
 class Connection;
 

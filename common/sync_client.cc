@@ -2,7 +2,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <stdexcept>
 
 namespace tandem::http {
 
@@ -13,12 +12,9 @@ std::unique_ptr<boost::asio::ssl::context> MakeClientTls(const std::string& ca_f
   return ctx;
 }
 
-SyncClient::SyncClient(const std::string& base_url, const std::string& ca_file)
+SyncClient::SyncClient(const Url& origin, const std::string& ca_file)
     : io_(std::make_unique<boost::asio::io_context>(1)) {
-  Upstream up;
-  std::string target;
-  if (!ParseUrl(base_url, up, target))
-    throw std::runtime_error("cannot parse the URL '" + base_url + "'");
+  Upstream up = Upstream::Of(origin);
   if (up.tls) {
     ssl_ = MakeClientTls(ca_file);
     up.ssl = ssl_.get();

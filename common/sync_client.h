@@ -9,6 +9,7 @@
 
 #include "common/http_client.h"
 #include "common/http_types.h"
+#include "common/url.h"
 
 namespace boost::asio {
 class io_context;
@@ -26,9 +27,9 @@ struct SyncResult {
 
 class SyncClient {
  public:
-  // `base_url` is scheme://host[:port]; `ca_file` adds a trust anchor for HTTPS.
-  // Throws on a URL it cannot parse (startup code).
-  SyncClient(const std::string& base_url, const std::string& ca_file);
+  // Calls go to `origin`'s scheme, host and port (its target is not used);
+  // `ca_file` adds a trust anchor for HTTPS.
+  SyncClient(const Url& origin, const std::string& ca_file);
   ~SyncClient();
 
   // Not thread-safe: one call at a time.

@@ -102,17 +102,9 @@ void YamlMap::Addr(const std::string& key, HostPort& out, bool required) {
   std::string s;
   Str(key, s, required);
   if (s.empty()) return;
-  auto colon = s.rfind(':');
-  std::string port = colon == std::string::npos ? "" : s.substr(colon + 1);
-  std::string host = colon == std::string::npos ? "" : s.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
-      port.size() > 5 || std::stoul(port) > 65535) {
-    Fail(Get(key), key, "expected HOST:PORT, got '" + s + "'");
-  }
-  out.host = host;
-  out.port = static_cast<uint16_t>(std::stoul(port));
+  auto hp = HostPort::Parse(s);
+  if (!hp) Fail(Get(key), key, "expected HOST:PORT, got '" + s + "'");
+  out = *hp;
 }
 
 void YamlMap::StrList(const std::string& key, std::vector<std::string>& out) {

@@ -4,10 +4,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <future>
 
-#include "common/dataset.h"
 #include "common/drain.h"
 #include "common/http_server.h"
 #include "common/log.h"
+#include "datasets/dataset.h"
 #include "pipeline/dispatcher_handler.h"
 #include "pipeline/forwarder.h"
 #include "pipeline/loader.h"
@@ -44,10 +44,9 @@ class DispatcherProcess {
         server_(workers_, cc_.dispatcher_listen, Options(config_), handler_),
         signals_(workers_.context(0), SIGTERM, SIGINT),
         drain_timer_(workers_.context(0)) {
-    if (auto ec = dataset_->Bootstrap()) {
+    if (Status st = dataset_->Bootstrap(); !st.ok()) {
       // Not fatal: the loader retries, and the spool keeps every event meanwhile.
-      log::Warn("dataset not ready; events are spooled until it is",
-                {{"error", dataset_->last_error()}});
+      log::Warn("dataset not ready; events are spooled until it is", {{"error", st.message()}});
     }
   }
 

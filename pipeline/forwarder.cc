@@ -19,7 +19,7 @@ Forwarder::Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint,
       metrics_(metrics),
       window_(window),
       poll_timer_(io_) {
-  pool_ = http::ClientPool::Create(io_, http::Upstream{trace.host, trace.port});
+  pool_ = http::ClientPool::Create(io_, http::Upstream::Of(trace));
   next_read_ = std::max(checkpoint_.Load(), spool_.start());
   acked_ = saved_ = next_read_;
 }

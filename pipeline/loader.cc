@@ -73,12 +73,11 @@ void Loader::Run() {
     rows.clear();
     for (auto& e : entries)
       rows.push_back({e.record.tandem_id, e.record.received_at_ms, std::move(e.record.body)});
-    if (auto ec = dataset_.InsertRaw(rows)) {
+    if (WriteResult w = dataset_.InsertRaw(rows); !w.status.ok()) {
       metrics_.load_failures.Increment();
       if (failures == 0 || failures % 20 == 0) {
-        log::Warn("dataset unavailable; will retry", {{"error", ec.message()},
-                                                      {"detail", dataset_.last_error()},
-                                                      {"attempt", failures + 1}});
+        log::Warn("dataset unavailable; will retry",
+                  {{"error", w.status.message()}, {"attempt", failures + 1}});
       }
       if (!SleepFor(Backoff(failures++))) break;
       continue;

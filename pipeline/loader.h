@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "common/dataset.h"
+#include "datasets/dataset.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/dispatcher_metrics.h"
 #include "pipeline/spool.h"

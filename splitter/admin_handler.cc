@@ -7,8 +7,10 @@
 #include <boost/beast/core/error.hpp>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/log.h"
+#include "common/sync_client.h"
 
 namespace tandem::splitter {
 namespace {
@@ -25,66 +27,88 @@ std::string Sha256(std::string_view s) {
 
 http::Response Json(http::Status st, const json& j) { return http::MakeResponse(st, j.dump()); }
 
-int Idx(Color c) { return c == Color::kBlue ? 0 : 1; }
+// {} or {"force":..., "reason":..., "expect_live":...}; an error message when malformed.
+std::string ParseSwapBody(const std::string& text, bool& force, std::string& reason,
+                          std::optional<Color>& expect_live) {
+  json body = text.empty() ? json::object() : json::parse(text, nullptr, false);
+  if (!body.is_object()) return "body must be a JSON object";
+  if (body.contains("force")) {
+    if (!body["force"].is_boolean()) return "force must be true or false";
+    force = body["force"].get<bool>();
+  }
+  if (body.contains("reason")) {
+    if (!body["reason"].is_string()) return "reason must be a string";
+    reason = body["reason"].get<std::string>();
+  }
+  if (body.contains("expect_live")) {
+    std::optional<Color> c;
+    if (body["expect_live"].is_string()) c = ParseColor(body["expect_live"].get<std::string>());
+    if (!c) return "expect_live must be \"blue\" or \"green\"";
+    expect_live = c;
+  }
+  return "";
+}
 
 }  // namespace
+
+AdminSettings AdminSettings::From(const Config& config) {
+  AdminSettings s;
+  auto compare = Url::Parse(config.splitter.compare_url);
+  if (!compare) {
+    throw std::runtime_error("splitter.compare_url: cannot parse '" + config.splitter.compare_url +
+                             "'");
+  }
+  s.compare_report = compare->Join("/v1/report");
+  s.token_env = config.splitter.admin_token_env;
+  const char* token = std::getenv(s.token_env.c_str());
+  s.token_digest = token && *token ? Sha256(token) : std::string();
+  s.mirror_fraction = config.splitter.mirror_fraction;
+  return s;
+}
 
 AdminHandler::AdminHandler(boost::asio::io_context& io, const Config& config, LiveState& state,
                            Metrics& metrics, SplitterMetrics& splitter_metrics,
                            std::function<void()> before_scrape)
     : io_(io),
-      ssl_(std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client)),
+      ssl_(http::MakeClientTls(config.pipeline.tls_ca_file)),
+      state_file_(config.splitter.state_file),
       state_(state),
       metrics_(metrics),
       splitter_metrics_(splitter_metrics),
       before_scrape_(std::move(before_scrape)) {
-  ssl_->set_default_verify_paths();
-  if (!config.pipeline.tls_ca_file.empty()) ssl_->load_verify_file(config.pipeline.tls_ca_file);
-  for (Color c : {Color::kBlue, Color::kGreen}) {
-    const HostPort& hp = config.color(c).dispatcher_listen;
-    dispatchers_[Idx(c)] =
-        http::ClientPool::Create(io_, http::Upstream{hp.host, hp.port}, {.max_idle = 4});
+  for (Color c : kColors) {
+    dispatchers_[Index(c)] = http::ClientPool::Create(
+        io_, http::Upstream::Of(config.color(c).dispatcher_listen), {.max_idle = 4});
   }
-  Reload(config);
+  Apply(AdminSettings::From(config));
 }
 
 AdminHandler::~AdminHandler() = default;
 
-void AdminHandler::Reload(const Config& config) {
-  config_ = config;
-  http::Upstream up;
-  if (!http::ParseUrl(config.splitter.compare_url, up, compare_target_)) {
-    throw std::runtime_error("splitter.compare_url: cannot parse '" + config.splitter.compare_url +
-                             "'");
-  }
-  up.ssl = ssl_.get();
-  if (compare_target_.empty() || compare_target_.back() != '/') compare_target_ += "/";
-  compare_target_ += "v1/report";
-  if (compare_target_.rfind("//", 0) == 0) compare_target_ = compare_target_.substr(1);
-  compare_ = http::ClientPool::Create(io_, up, {.max_idle = 4});
-  const char* token = std::getenv(config.splitter.admin_token_env.c_str());
-  token_digest_ = token && *token ? Sha256(token) : std::string();
-  if (token_digest_.empty()) {
-    log::Warn("admin API closed: the token variable is unset",
-              {{"variable", config.splitter.admin_token_env}});
+void AdminHandler::Apply(AdminSettings settings) {
+  settings_ = std::move(settings);
+  compare_ = http::ClientPool::Create(io_, http::Upstream::Of(settings_.compare_report, ssl_.get()),
+                                      {.max_idle = 4});
+  if (settings_.token_digest.empty()) {
+    log::Warn("admin API closed: the token variable is unset", {{"variable", settings_.token_env}});
   }
 }
 
 bool AdminHandler::Authorized(const http::Request& req) const {
-  if (token_digest_.empty()) return false;
+  if (settings_.token_digest.empty()) return false;
   auto it = req.find(http::Field::authorization);
   if (it == req.end()) return false;
   std::string_view v = it->value();
   if (v.size() < 7 || !boost::beast::iequals(v.substr(0, 7), "Bearer ")) return false;
   // Digests have a fixed length, so the comparison takes the same time whatever the token.
   std::string got = Sha256(v.substr(7));
-  return CRYPTO_memcmp(got.data(), token_digest_.data(), got.size()) == 0;
+  return CRYPTO_memcmp(got.data(), settings_.token_digest.data(), got.size()) == 0;
 }
 
 std::string AdminHandler::StateJson(const LiveSnapshot& s) const {
   return json{{"live", ColorName(s.live)},
               {"candidate", ColorName(Other(s.live))},
-              {"mirror_fraction", config_.splitter.mirror_fraction},
+              {"mirror_fraction", settings_.mirror_fraction},
               {"changed_at_ms", s.changed_at_ms}}
       .dump();
 }
@@ -136,14 +160,28 @@ void AdminHandler::Handle(http::Request&& req, const http::RequestInfo&, http::R
   }
   if (!post)
     return Reply(respond, endpoint, http::JsonError(http::Status::method_not_allowed, "use POST"));
-  if (path == "/admin/v1/promote") return Promote(std::move(req), std::move(respond));
-  Rollback(std::move(respond));
+  SwapRequest sr;
+  if (std::string bad = ParseSwapBody(req.body(), sr.force, sr.reason, sr.expect_live);
+      !bad.empty()) {
+    return Reply(respond, endpoint, http::JsonError(http::Status::bad_request, bad));
+  }
+  // expect_live makes a retried or concurrent call harmless: it swaps only from
+  // the color the caller saw live.
+  if (sr.expect_live && *sr.expect_live != state_.live()) {
+    return Reply(respond, endpoint,
+                 Json(http::Status::conflict,
+                      {{"error", std::string("the live color is not ") +
+                                     ColorName(*sr.expect_live) + "; nothing was swapped"},
+                       {"state", json::parse(StateJson(state_.Snapshot()))}}));
+  }
+  if (path == "/admin/v1/promote") return Promote(sr, std::move(respond));
+  SwapTo(state_.live(), "rollback", sr.reason.empty() ? "rollback" : sr.reason, respond);
 }
 
 void AdminHandler::Ready(http::Respond respond) {
   Color live = state_.live();
   http::Request probe{http::Verb::get, "/healthz", 11};
-  dispatchers_[Idx(live)]->Send(
+  dispatchers_[Index(live)]->Send(
       std::move(probe), kReadyTimeout,
       [this, live, respond = std::move(respond)](boost::system::error_code ec,
                                                  http::Response&& res) mutable {
@@ -167,7 +205,7 @@ void AdminHandler::SwapTo(Color expected_live, const char* kind, const std::stri
   LiveSnapshot snap;
   if (auto ec = state_.SetLive(Other(now), snap)) {
     log::Error("cannot persist the swap; nothing changed",
-               {{"error", ec.message()}, {"file", config_.splitter.state_file}});
+               {{"error", ec.message()}, {"file", state_file_}});
     return Reply(respond, kind,
                  http::JsonError(http::Status::internal_server_error,
                                  "cannot persist the state file: " + ec.message()));
@@ -180,20 +218,9 @@ void AdminHandler::SwapTo(Color expected_live, const char* kind, const std::stri
   Reply(respond, kind, http::MakeResponse(http::Status::ok, StateJson(snap)));
 }
 
-void AdminHandler::Rollback(http::Respond respond) {
-  SwapTo(state_.live(), "rollback", "rollback", respond);
-}
-
-void AdminHandler::Promote(http::Request&& req, http::Respond respond) {
-  json body = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
-  if (!body.is_object()) {
-    return Reply(respond, "promote",
-                 http::JsonError(http::Status::bad_request, "body must be a JSON object"));
-  }
-  bool force = body.contains("force") && body["force"].is_boolean() && body["force"].get<bool>();
-  std::string reason = body.contains("reason") && body["reason"].is_string()
-                           ? body["reason"].get<std::string>()
-                           : "";
+void AdminHandler::Promote(const SwapRequest& sr, http::Respond respond) {
+  const bool force = sr.force;
+  const std::string& reason = sr.reason;
   Color live = state_.live();
   if (force) {
     if (reason.empty()) {
@@ -209,7 +236,7 @@ void AdminHandler::Promote(http::Request&& req, http::Respond respond) {
                  http::JsonError(http::Status::conflict, "another promotion is being checked"));
   }
   promoting_ = true;
-  http::Request get{http::Verb::get, compare_target_, 11};
+  http::Request get{http::Verb::get, settings_.compare_report.target, 11};
   get.set(http::Field::accept, "application/json");
   compare_->Send(
       std::move(get), kCompareTimeout,

@@ -10,6 +10,7 @@
 #include "common/http_client.h"
 #include "common/http_server.h"
 #include "common/metrics.h"
+#include "common/url.h"
 #include "splitter/live_state.h"
 #include "splitter/splitter_metrics.h"
 
@@ -22,6 +23,17 @@ class context;
 
 namespace tandem::splitter {
 
+// What SIGHUP may change on the admin listener. Built (and validated) before
+// anything is applied, so a bad reload changes nothing.
+struct AdminSettings {
+  Url compare_report;        // compare_url + /v1/report
+  std::string token_env;     // the variable the token came from, for the log
+  std::string token_digest;  // SHA-256 of the admin token; empty when unset
+  double mirror_fraction = 1.0;
+  // Throws std::runtime_error when compare_url cannot be used.
+  static AdminSettings From(const Config& config);
+};
+
 class AdminHandler : public http::Handler {
  public:
   // All callbacks run on `io`, the admin listener's single thread.
@@ -31,12 +43,17 @@ class AdminHandler : public http::Handler {
   ~AdminHandler() override;
 
   void Handle(http::Request&& req, const http::RequestInfo& info, http::Respond respond) override;
-  // SIGHUP: a new token variable, compare URL or mirror fraction.
-  void Reload(const Config& config);
+  // SIGHUP, on the admin thread: settings already validated by AdminSettings::From.
+  void Apply(AdminSettings settings);
 
  private:
-  void Promote(http::Request&& req, http::Respond respond);
-  void Rollback(http::Respond respond);
+  // A parsed promote/rollback body.
+  struct SwapRequest {
+    bool force = false;
+    std::string reason;
+    std::optional<Color> expect_live;
+  };
+  void Promote(const SwapRequest& sr, http::Respond respond);
   void Ready(http::Respond respond);
   void SwapTo(Color expected_live, const char* kind, const std::string& reason,
               http::Respond& respond);
@@ -46,15 +63,14 @@ class AdminHandler : public http::Handler {
 
   boost::asio::io_context& io_;
   std::unique_ptr<boost::asio::ssl::context> ssl_;
-  Config config_;
+  std::string state_file_;
   LiveState& state_;
   Metrics& metrics_;
   SplitterMetrics& splitter_metrics_;
   std::function<void()> before_scrape_;
+  AdminSettings settings_;
   std::shared_ptr<http::ClientPool> compare_;
-  std::string compare_target_;
   std::shared_ptr<http::ClientPool> dispatchers_[2];
-  std::string token_digest_;  // SHA-256 of the admin token; empty when unset
   bool promoting_ = false;
 };
 

@@ -24,8 +24,6 @@ IngestSettings IngestSettings::From(const SplitterConfig& c) {
 
 namespace {
 
-int Idx(Color c) { return c == Color::kBlue ? 0 : 1; }
-
 // Headers that describe one hop, not the request (RFC 9110 section 7.6.1), and
 // those the splitter sets itself.
 bool DropOnForward(const http::Request::value_type& f) {
@@ -87,14 +85,13 @@ IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState
   for (size_t i = 0; i < workers.size(); ++i) {
     per_worker_[i].settings = settings;
     for (Color c : {Color::kBlue, Color::kGreen}) {
-      const HostPort& hp = config.color(c).dispatcher_listen;
-      http::Upstream up{hp.host, hp.port};
-      per_worker_[i].live[Idx(c)] = http::ClientPool::Create(workers.context(i), up);
+      http::Upstream up = http::Upstream::Of(config.color(c).dispatcher_listen);
+      per_worker_[i].live[Index(c)] = http::ClientPool::Create(workers.context(i), up);
       // Candidate copies share a capped set of connections (Envoy's max_connections
       // breaker): a slow candidate then holds a few hundred sockets, not thousands.
       size_t cap =
           (config.splitter.candidate_max_connections + workers.size() - 1) / workers.size();
-      per_worker_[i].candidate[Idx(c)] = http::ClientPool::Create(
+      per_worker_[i].candidate[Index(c)] = http::ClientPool::Create(
           workers.context(i), up, {.max_connections = cap, .max_waiting = cap});
     }
   }
@@ -115,7 +112,7 @@ size_t IngestHandler::inflight() const {
 }
 
 size_t IngestHandler::inflight(Color c, bool candidate) const {
-  return static_cast<size_t>((candidate ? candidate_inflight_ : live_inflight_)[Idx(c)].load());
+  return static_cast<size_t>((candidate ? candidate_inflight_ : live_inflight_)[Index(c)].load());
 }
 
 void IngestHandler::AddCors(http::Response& res, const std::string& origin) const {
@@ -225,11 +222,11 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info,
 }
 
 bool IngestHandler::AdmitCandidate(Worker& w, Color candidate) {
-  if (!w.breakers[Idx(candidate)].Allow(Clock::now())) {
+  if (!w.breakers[Index(candidate)].Allow(Clock::now())) {
     metrics_.Forwarded(candidate, Role::kCandidate, Outcome::kError);
     return false;
   }
-  auto& inflight = candidate_inflight_[Idx(candidate)];
+  auto& inflight = candidate_inflight_[Index(candidate)];
   if (inflight.fetch_add(1, std::memory_order_relaxed) >=
       static_cast<int64_t>(w.settings->max_inflight_per_color)) {
     inflight.fetch_sub(1, std::memory_order_relaxed);
@@ -241,14 +238,14 @@ bool IngestHandler::AdmitCandidate(Worker& w, Color candidate) {
 
 void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Respond respond,
                             const std::string& origin) {
-  live_inflight_[Idx(live)].fetch_add(1, std::memory_order_relaxed);
+  live_inflight_[Index(live)].fetch_add(1, std::memory_order_relaxed);
   auto start = Clock::now();
   auto timeout = std::chrono::milliseconds(w.settings->upstream_timeout_ms);
-  w.live[Idx(live)]->Send(
+  w.live[Index(live)]->Send(
       std::move(up), timeout,
       [this, live, start, origin, respond = std::move(respond)](boost::system::error_code ec,
                                                                 http::Response&& res) mutable {
-        live_inflight_[Idx(live)].fetch_sub(1, std::memory_order_relaxed);
+        live_inflight_[Index(live)].fetch_sub(1, std::memory_order_relaxed);
         metrics_.Latency(live, Role::kLive, Seconds(start));
         metrics_.Forwarded(live, Role::kLive, OutcomeOf(ec, res));
         if (ec == beast::error::timeout) {
@@ -273,11 +270,11 @@ void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Res
 
 void IngestHandler::Mirror(Worker& w, http::Request&& up, Color candidate) {
   auto start = Clock::now();
-  w.candidate[Idx(candidate)]->Send(
+  w.candidate[Index(candidate)]->Send(
       std::move(up), std::chrono::milliseconds(w.settings->upstream_timeout_ms),
       [this, &w, candidate, start](boost::system::error_code ec, http::Response&& res) {
-        candidate_inflight_[Idx(candidate)].fetch_sub(1, std::memory_order_relaxed);
-        CandidateBreaker& breaker = w.breakers[Idx(candidate)];
+        candidate_inflight_[Index(candidate)].fetch_sub(1, std::memory_order_relaxed);
+        CandidateBreaker& breaker = w.breakers[Index(candidate)];
         if (!ec) {
           breaker.Success();
         } else if (ec != beast::error::timeout && ec != http::kPoolFull) {

@@ -41,8 +41,6 @@ class SplitterMetrics {
   void SetInflight(Color c, Role r, double v) { inflight_[Index(c)][static_cast<int>(r)]->Set(v); }
 
  private:
-  static int Index(Color c) { return c == Color::kBlue ? 0 : 1; }
-
   prometheus::Counter* forwarded_[2][2][4];
   prometheus::Histogram* latency_[2][2];
   prometheus::Gauge* inflight_[2][2];

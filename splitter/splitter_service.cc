@@ -117,26 +117,33 @@ class SplitterProcess {
     });
   }
 
+  // Everything is loaded and validated first; only then is anything applied, so a
+  // reload that fails leaves the running settings whole.
   void Reload() {
+    Config next;
+    IngestSettings ingest;
+    AdminSettings admin;
     try {
-      Config next = LoadConfig(file_);
-      if (next.splitter.listen.ToString() != config_.splitter.listen.ToString() ||
-          next.splitter.admin_listen.ToString() != config_.splitter.admin_listen.ToString() ||
-          next.blue.dispatcher_listen.ToString() != config_.blue.dispatcher_listen.ToString() ||
-          next.green.dispatcher_listen.ToString() != config_.green.dispatcher_listen.ToString() ||
-          next.splitter.max_body_bytes != config_.splitter.max_body_bytes) {
-        log::Warn(
-            "reload: listen addresses, dispatcher addresses and max_body_bytes take effect at the "
-            "next restart");
-      }
-      ingest_.Reload(IngestSettings::From(next.splitter));
-      admin_.Reload(next);
-      config_.splitter.mirror_fraction = next.splitter.mirror_fraction;
-      log::Info("config reloaded",
-                {{"file", file_}, {"mirror_fraction", next.splitter.mirror_fraction}});
+      next = LoadConfig(file_);
+      ingest = IngestSettings::From(next.splitter);
+      admin = AdminSettings::From(next);
     } catch (const std::exception& e) {
       log::Error("reload failed; keeping the running config", {{"error", e.what()}});
+      return;
     }
+    if (!(next.splitter.listen == config_.splitter.listen) ||
+        !(next.splitter.admin_listen == config_.splitter.admin_listen) ||
+        !(next.blue.dispatcher_listen == config_.blue.dispatcher_listen) ||
+        !(next.green.dispatcher_listen == config_.green.dispatcher_listen) ||
+        next.splitter.max_body_bytes != config_.splitter.max_body_bytes) {
+      log::Warn(
+          "reload: listen addresses, dispatcher addresses and max_body_bytes take effect at the "
+          "next restart");
+    }
+    ingest_.Reload(ingest);
+    admin_.Apply(std::move(admin));
+    log::Info("config reloaded",
+              {{"file", file_}, {"mirror_fraction", next.splitter.mirror_fraction}});
   }
 
   std::string file_;

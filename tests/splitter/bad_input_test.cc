@@ -68,11 +68,11 @@ TEST_F(SplitterBadInput, WrongContentTypeIs415) {
 }
 
 TEST_F(SplitterBadInput, WrongPathIs404AndWrongMethodIs405) {
-  auto r = app::FetchWith(http::Verb::post, h->IngestUrl("/v2/events"), "{}", "application/json",
-                          {}, std::chrono::seconds(5));
+  auto r = http::FetchWith(http::Verb::post, h->IngestUrl("/v2/events"), "{}", "application/json",
+                           {}, std::chrono::seconds(5));
   EXPECT_EQ(r.res.result_int(), 404u);
-  r = app::FetchWith(http::Verb::get, h->IngestUrl("/v1/events"), "", "", {},
-                     std::chrono::seconds(5));
+  r = http::FetchWith(http::Verb::get, h->IngestUrl("/v1/events"), "", "", {},
+                      std::chrono::seconds(5));
   EXPECT_EQ(r.res.result_int(), 405u);
   EXPECT_EQ(r.res[http::Field::allow], "POST, OPTIONS");
   EXPECT_EQ(Rejected("not_found"), 1);
@@ -100,14 +100,14 @@ TEST_F(SplitterBadInput, SlowHeadersAreCutOffAfterTheHeaderTimeout) {
 }
 
 TEST_F(SplitterBadInput, CorsPreflightOnlyForAllowedOrigins) {
-  auto ok = app::FetchWith(
+  auto ok = http::FetchWith(
       http::Verb::options, h->IngestUrl(), "", "",
       {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"}},
       std::chrono::seconds(5));
   EXPECT_EQ(ok.res.result_int(), 204u);
   EXPECT_EQ(ok.res[http::Field::access_control_allow_origin], "https://app.example.com");
   EXPECT_NE(ok.res[http::Field::access_control_allow_methods].find("POST"), std::string::npos);
-  auto no = app::FetchWith(
+  auto no = http::FetchWith(
       http::Verb::options, h->IngestUrl(), "", "",
       {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "POST"}},
       std::chrono::seconds(5));
@@ -116,8 +116,8 @@ TEST_F(SplitterBadInput, CorsPreflightOnlyForAllowedOrigins) {
 }
 
 TEST_F(SplitterBadInput, ServesTheSdk) {
-  auto r = app::FetchWith(http::Verb::get, h->IngestUrl("/sdk/sparrow.js"), "", "", {},
-                          std::chrono::seconds(5));
+  auto r = http::FetchWith(http::Verb::get, h->IngestUrl("/sdk/sparrow.js"), "", "", {},
+                           std::chrono::seconds(5));
   EXPECT_EQ(r.res.result_int(), 200u);
   EXPECT_NE(r.res.body().find("sparrow"), std::string::npos);
   EXPECT_NE(std::string(r.res[http::Field::content_type]).find("javascript"), std::string::npos);

@@ -198,7 +198,7 @@ TEST(SplitterMirror, SigtermLosesNoAcceptedRequest) {
   SplitterHarness h;
   h.green->set_delay(std::chrono::milliseconds(300));
   h.Start();
-  std::vector<std::future<app::FetchResult>> clients;
+  std::vector<std::future<http::FetchResult>> clients;
   for (int i = 0; i < 20; ++i) {
     clients.push_back(std::async(std::launch::async, [&h, i] { return h.Post(Event(i)); }));
   }

@@ -62,13 +62,13 @@ void DispatcherHarness::StartTrace() { trace = std::make_unique<StubUpstream>(tr
 unsigned DispatcherHarness::Post(const std::string& id, int64_t received_at,
                                  const std::string& body) {
   auto r =
-      app::FetchWith(http::Verb::post, "http://127.0.0.1:" + std::to_string(port) + "/v1/events",
-                     body, "application/json",
-                     {{"X-Tandem-Id", id},
-                      {"X-Tandem-Received-At", std::to_string(received_at)},
-                      {"X-Tandem-Role", "live"},
-                      {"User-Agent", "test-agent"}},
-                     std::chrono::seconds(10));
+      http::FetchWith(http::Verb::post, "http://127.0.0.1:" + std::to_string(port) + "/v1/events",
+                      body, "application/json",
+                      {{"X-Tandem-Id", id},
+                       {"X-Tandem-Received-At", std::to_string(received_at)},
+                       {"X-Tandem-Role", "live"},
+                       {"User-Agent", "test-agent"}},
+                      std::chrono::seconds(10));
   return r.ec ? 0 : r.res.result_int();
 }
 

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "app/sync_http.h"
+#include "common/fetch.h"
 #include "tests/support/process.h"
 #include "tests/support/stub_upstream.h"
 

@@ -2,12 +2,12 @@
 
 #include <sstream>
 
-#include "app/sync_http.h"
+#include "common/fetch.h"
 
 namespace tandem::testing {
 
 double ScrapeMetric(const std::string& url, const std::string& sample) {
-  auto r = app::Fetch(http::Verb::get, url, "", "", std::chrono::seconds(10));
+  auto r = http::Fetch(http::Verb::get, url, "", "", std::chrono::seconds(10));
   std::istringstream in(r.res.body());
   for (std::string line; std::getline(in, line);) {
     if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));

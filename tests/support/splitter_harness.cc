@@ -69,15 +69,15 @@ std::string SplitterHarness::AdminUrl(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(admin_port) + path;
 }
 
-app::FetchResult SplitterHarness::Post(const std::string& body, const std::string& content_type,
-                                       std::vector<std::pair<std::string, std::string>> headers) {
-  return app::FetchWith(http::Verb::post, IngestUrl(), body, content_type, headers,
-                        std::chrono::seconds(10));
+http::FetchResult SplitterHarness::Post(const std::string& body, const std::string& content_type,
+                                        std::vector<std::pair<std::string, std::string>> headers) {
+  return http::FetchWith(http::Verb::post, IngestUrl(), body, content_type, headers,
+                         std::chrono::seconds(10));
 }
 
-app::FetchResult SplitterHarness::Admin(http::Verb verb, const std::string& path,
-                                        const std::string& body, const std::string& token) {
-  return app::Fetch(verb, AdminUrl(path), body, token, std::chrono::seconds(10));
+http::FetchResult SplitterHarness::Admin(http::Verb verb, const std::string& path,
+                                         const std::string& body, const std::string& token) {
+  return http::Fetch(verb, AdminUrl(path), body, token, std::chrono::seconds(10));
 }
 
 double SplitterHarness::WaitForMetric(const std::string& sample, double value,

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "app/sync_http.h"
+#include "common/fetch.h"
 #include "tests/support/process.h"
 #include "tests/support/stub_upstream.h"
 
@@ -30,11 +30,11 @@ class SplitterHarness {
 
   std::string IngestUrl(const std::string& path = "/v1/events") const;
   std::string AdminUrl(const std::string& path) const;
-  app::FetchResult Post(const std::string& body,
-                        const std::string& content_type = "application/json",
-                        std::vector<std::pair<std::string, std::string>> headers = {});
-  app::FetchResult Admin(http::Verb verb, const std::string& path, const std::string& body = "",
-                         const std::string& token = kAdminToken);
+  http::FetchResult Post(const std::string& body,
+                         const std::string& content_type = "application/json",
+                         std::vector<std::pair<std::string, std::string>> headers = {});
+  http::FetchResult Admin(http::Verb verb, const std::string& path, const std::string& body = "",
+                          const std::string& token = kAdminToken);
   // The value of one sample in the splitter's /metrics, e.g.
   // tandem_splitter_forwarded_total{color="blue",outcome="ok",role="candidate"}; -1 when absent.
   double Metric(const std::string& sample);

@@ -1,4 +1,4 @@
-#include "common/sqlite_dataset.h"
+#include "datasets/sqlite_dataset.h"
 
 #include <sqlite3.h>
 
@@ -68,89 +68,116 @@ SqliteDataset::SqliteDataset(const std::string& path) : path_(path) {
 
 SqliteDataset::~SqliteDataset() { sqlite3_close(db_); }
 
-std::error_code SqliteDataset::Fail(int rc) {
-  last_error_ = sqlite3_errmsg(db_);
-  return std::make_error_code(rc == SQLITE_BUSY || rc == SQLITE_LOCKED
-                                  ? std::errc::resource_unavailable_try_again
-                                  : std::errc::io_error);
+namespace {
+
+// Errors that are the row's own: sending it again gets the same answer.
+bool RowIsRefused(int rc) {
+  int primary = rc & 0xff;
+  return primary == SQLITE_TOOBIG || primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH ||
+         primary == SQLITE_RANGE;
 }
 
-std::error_code SqliteDataset::Bootstrap() {
+int BindText(sqlite3_stmt* st, int i, const std::string& s) {
+  // Bound as TEXT with its length: SQLite stores the bytes as they are.
+  return sqlite3_bind_text64(st, i, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+
+}  // namespace
+
+Status SqliteDataset::Fail(int rc, const char* what) {
+  std::string detail = std::string(what) + ": " + sqlite3_errmsg(db_);
+  int primary = rc & 0xff;
+  bool busy = primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+  return {
+      std::make_error_code(busy ? std::errc::resource_unavailable_try_again : std::errc::io_error),
+      detail};
+}
+
+Status SqliteDataset::Bootstrap() {
   std::lock_guard<std::mutex> l(mu_);
   char* err = nullptr;
   int rc = sqlite3_exec(db_, kSchema, nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
-    last_error_ = err ? err : sqlite3_errstr(rc);
+    std::string detail = std::string("create the schema: ") + (err ? err : sqlite3_errstr(rc));
     sqlite3_free(err);
-    return std::make_error_code(std::errc::io_error);
+    return {std::make_error_code(std::errc::io_error), detail};
   }
   return {};
 }
 
-template <class Rows, class Bind>
-std::error_code SqliteDataset::InsertAll(const char* sql, const Rows& rows, Bind bind) {
+// One transaction for the batch. A row SQLite refuses for its own sake (too big,
+// a constraint) is reported and skipped; any other error fails the batch.
+template <class Row>
+WriteResult SqliteDataset::InsertAll(const char* sql, const std::vector<Row>& rows,
+                                     Binder<Row> bind) {
   std::lock_guard<std::mutex> l(mu_);
+  WriteResult out;
   int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return Fail(rc);
+  if (rc != SQLITE_OK) {
+    out.status = Fail(rc, "begin");
+    return out;
+  }
   sqlite3_stmt* st = nullptr;
   rc = sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
   for (size_t i = 0; rc == SQLITE_OK && i < rows.size(); ++i) {
-    bind(st, rows[i]);
-    rc = sqlite3_step(st);
+    rc = bind(st, rows[i]);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    if (RowIsRefused(rc)) {
+      out.refused.push_back({i, std::string("sqlite: ") + sqlite3_errstr(rc)});
+      rc = SQLITE_OK;
+    }
     sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
   }
   sqlite3_finalize(st);
   if (rc == SQLITE_OK) rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) {
-    std::error_code ec = Fail(rc);
+    out.status = Fail(rc, "insert");
+    out.refused.clear();
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return ec;
   }
-  return {};
+  return out;
 }
 
-std::error_code SqliteDataset::InsertRaw(const std::vector<RawRow>& rows) {
-  return InsertAll("INSERT OR IGNORE INTO raw (tandem_id, received_at, data) VALUES (?, ?, ?)",
-                   rows, [](sqlite3_stmt* st, const RawRow& r) {
-                     sqlite3_bind_text(st, 1, r.tandem_id.data(),
-                                       static_cast<int>(r.tandem_id.size()), SQLITE_STATIC);
-                     sqlite3_bind_int64(st, 2, r.received_at_ms);
-                     // Bound as TEXT with its length: SQLite stores the bytes as they are.
-                     sqlite3_bind_text(st, 3, r.data.data(), static_cast<int>(r.data.size()),
-                                       SQLITE_STATIC);
-                   });
-}
-
-std::error_code SqliteDataset::InsertDeliveries(const std::vector<DeliveryRow>& rows) {
-  return InsertAll(
-      "INSERT OR REPLACE INTO deliveries (tandem_id, vendor, outcome, status_code, attempts, at) "
-      "VALUES (?, ?, ?, ?, ?, ?)",
-      rows, [](sqlite3_stmt* st, const DeliveryRow& r) {
-        sqlite3_bind_text(st, 1, r.tandem_id.data(), static_cast<int>(r.tandem_id.size()),
-                          SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, r.vendor.data(), static_cast<int>(r.vendor.size()), SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, r.outcome.data(), static_cast<int>(r.outcome.size()),
-                          SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, r.status_code);
-        sqlite3_bind_int(st, 5, r.attempts);
-        sqlite3_bind_int64(st, 6, r.at_ms);
+WriteResult SqliteDataset::InsertRaw(const std::vector<RawRow>& rows) {
+  return InsertAll<RawRow>(
+      "INSERT OR IGNORE INTO raw (tandem_id, received_at, data) VALUES (?, ?, ?)", rows,
+      [](sqlite3_stmt* st, const RawRow& r) {
+        int rc = BindText(st, 1, r.tandem_id);
+        if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, r.received_at_ms);
+        if (rc == SQLITE_OK) rc = BindText(st, 3, r.data);
+        return rc;
       });
 }
 
-std::error_code SqliteDataset::InsertRejected(const std::vector<RejectedRow>& rows) {
-  return InsertAll("INSERT OR REPLACE INTO rejected (tandem_id, reason, at) VALUES (?, ?, ?)", rows,
-                   [](sqlite3_stmt* st, const RejectedRow& r) {
-                     sqlite3_bind_text(st, 1, r.tandem_id.data(),
-                                       static_cast<int>(r.tandem_id.size()), SQLITE_STATIC);
-                     sqlite3_bind_text(st, 2, r.reason.data(), static_cast<int>(r.reason.size()),
-                                       SQLITE_STATIC);
-                     sqlite3_bind_int64(st, 3, r.at_ms);
-                   });
+WriteResult SqliteDataset::InsertDeliveries(const std::vector<DeliveryRow>& rows) {
+  return InsertAll<DeliveryRow>(
+      "INSERT OR REPLACE INTO deliveries (tandem_id, vendor, outcome, status_code, attempts, at) "
+      "VALUES (?, ?, ?, ?, ?, ?)",
+      rows, [](sqlite3_stmt* st, const DeliveryRow& r) {
+        int rc = BindText(st, 1, r.tandem_id);
+        if (rc == SQLITE_OK) rc = BindText(st, 2, r.vendor);
+        if (rc == SQLITE_OK) rc = BindText(st, 3, r.outcome);
+        if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 4, r.status_code);
+        if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 5, r.attempts);
+        if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 6, r.at_ms);
+        return rc;
+      });
 }
 
-std::error_code SqliteDataset::Query(const std::string& sql,
-                                     std::vector<std::vector<std::string>>& rows) {
+WriteResult SqliteDataset::InsertRejected(const std::vector<RejectedRow>& rows) {
+  return InsertAll<RejectedRow>(
+      "INSERT OR REPLACE INTO rejected (tandem_id, reason, at) VALUES (?, ?, ?)", rows,
+      [](sqlite3_stmt* st, const RejectedRow& r) {
+        int rc = BindText(st, 1, r.tandem_id);
+        if (rc == SQLITE_OK) rc = BindText(st, 2, r.reason);
+        if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, r.at_ms);
+        return rc;
+      });
+}
+
+Status SqliteDataset::Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) {
   std::lock_guard<std::mutex> l(mu_);
   rows.clear();
   sqlite3_stmt* st = nullptr;
@@ -165,13 +192,8 @@ std::error_code SqliteDataset::Query(const std::string& sql,
     rc = SQLITE_OK;
   }
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return Fail(rc);
+  if (rc != SQLITE_DONE) return Fail(rc, "query");
   return {};
-}
-
-std::string SqliteDataset::last_error() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return last_error_;
 }
 
 }  // namespace tandem

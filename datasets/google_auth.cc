@@ -1,4 +1,4 @@
-#include "common/google_auth.h"
+#include "datasets/google_auth.h"
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -11,22 +11,6 @@
 #include "common/url_encode.h"
 
 namespace tandem {
-namespace {
-
-std::string BaseUrl(const std::string& url) {
-  auto scheme = url.find("://");
-  auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  return slash == std::string::npos ? url : url.substr(0, slash);
-}
-
-std::string PathOf(const std::string& url) {
-  auto scheme = url.find("://");
-  auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  return slash == std::string::npos ? "/" : url.substr(slash);
-}
-
-}  // namespace
-
 std::string Base64Url(std::string_view data) {
   static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
@@ -68,7 +52,9 @@ ServiceAccount LoadServiceAccount(const std::string& file) {
     *field = j[key].get<std::string>();
   }
   sa.private_key_id = j.value("private_key_id", "");
-  sa.token_uri = j.value("token_uri", "https://oauth2.googleapis.com/token");
+  sa.token_uri = j.contains("token_uri") && j["token_uri"].is_string()
+                     ? j["token_uri"].get<std::string>()
+                     : std::string(kGoogleTokenUri);
   return sa;
 }
 
@@ -109,13 +95,20 @@ std::string MakeJwt(const ServiceAccount& sa, const std::string& scope, const st
   return signing_input + "." + Base64Url(sig);
 }
 
+Url TokenSource::TokenUrl(const std::string& uri) {
+  auto u = Url::Parse(uri);
+  if (!u || !u->tls)
+    throw std::runtime_error("token_uri must be an https:// URL, got '" + uri + "'");
+  return *u;
+}
+
 TokenSource::TokenSource(ServiceAccount sa, std::string scope, const std::string& ca_file)
     : sa_(std::move(sa)),
       scope_(std::move(scope)),
-      token_target_(PathOf(sa_.token_uri)),
-      client_(BaseUrl(sa_.token_uri), ca_file) {}
+      token_url_(TokenUrl(sa_.token_uri)),
+      client_(token_url_, ca_file) {}
 
-std::error_code TokenSource::Token(std::string& out) {
+Status TokenSource::Token(std::string& out) {
   std::lock_guard<std::mutex> l(mu_);  // one refresh at a time; the others wait and share it
   auto now = std::chrono::steady_clock::now();
   if (!token_.empty() && now + kRefreshEarly < expires_) {
@@ -127,27 +120,27 @@ std::error_code TokenSource::Token(std::string& out) {
                     .count();
   std::string jwt = MakeJwt(sa_, scope_, sa_.token_uri, iat);
   if (jwt.empty()) {
-    last_error_ = "cannot sign the JWT with the service account's private_key";
-    return std::make_error_code(std::errc::invalid_argument);
+    return {std::make_error_code(std::errc::invalid_argument),
+            "cannot sign the JWT with the service account's private_key"};
   }
-  http::Request req{http::Verb::post, token_target_, 11};
+  http::Request req{http::Verb::post, token_url_.target, 11};
   req.set(http::Field::content_type, "application/x-www-form-urlencoded");
   req.body() = "grant_type=" + PercentEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") +
                "&assertion=" + jwt;
   auto r = client_.Send(std::move(req), std::chrono::seconds(30));
   if (r.ec) {
-    last_error_ = "token endpoint: " + r.ec.message();
-    return std::make_error_code(std::errc::host_unreachable);
+    return {std::make_error_code(std::errc::host_unreachable),
+            "token endpoint " + token_url_.Origin() + ": " + r.ec.message()};
   }
   auto j = nlohmann::json::parse(r.res.body(), nullptr, false);
   if (r.res.result_int() != 200 || !j.is_object() || !j.contains("access_token") ||
       !j["access_token"].is_string()) {
-    last_error_ = "token endpoint answered " + std::to_string(r.res.result_int()) + ": " +
-                  r.res.body().substr(0, 300);
-    return std::make_error_code(std::errc::permission_denied);
+    return {std::make_error_code(std::errc::permission_denied),
+            "token endpoint answered " + std::to_string(r.res.result_int()) + ": " +
+                r.res.body().substr(0, 300)};
   }
   token_ = j["access_token"].get<std::string>();
-  int64_t ttl = j.contains("expires_in") && j["expires_in"].is_number()
+  int64_t ttl = j.contains("expires_in") && j["expires_in"].is_number_integer()
                     ? j["expires_in"].get<int64_t>()
                     : 3600;
   expires_ = now + std::chrono::seconds(ttl);
@@ -158,11 +151,6 @@ std::error_code TokenSource::Token(std::string& out) {
 void TokenSource::Invalidate() {
   std::lock_guard<std::mutex> l(mu_);
   token_.clear();
-}
-
-std::string TokenSource::last_error() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return last_error_;
 }
 
 }  // namespace tandem

@@ -1,15 +1,17 @@
 // BigQueryDataset against the HTTPS stand-in: JWT bearer flow, token cache and
 // refresh, bootstrap, insertAll batching and retries, query polling and paging.
-#include "common/bigquery_dataset.h"
+#include "datasets/bigquery_dataset.h"
 
 #include <gtest/gtest.h>
 
 #include "tests/support/bigquery_stub.h"
+#include "tests/support/status_matchers.h"
 
 namespace tandem {
 namespace {
 
 using testing::BigQueryStub;
+using testing::IsOk;
 using testing::TestPki;
 
 DatasetConfig ConfigFor(const TestPki& pki, const BigQueryStub& stub) {
@@ -41,8 +43,8 @@ TEST_F(BigQueryDatasetTest, BootstrapCreatesTheDatasetTablesAndViewOnce) {
   BigQueryStub stub(pki);
   BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
   EXPECT_EQ(ds.dataset_id(), "tandem_blue");
-  ASSERT_FALSE(ds.Bootstrap()) << ds.last_error();
-  ASSERT_FALSE(ds.Bootstrap()) << "already existing is fine: " << ds.last_error();
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
   EXPECT_EQ(stub.tables(),
             (std::set<std::string>{"raw", "deliveries", "rejected", "raw_normalized"}));
   EXPECT_EQ(stub.token_requests(), 1u) << "the token is cached";
@@ -52,9 +54,9 @@ TEST_F(BigQueryDatasetTest, BootstrapCreatesTheDatasetTablesAndViewOnce) {
 TEST_F(BigQueryDatasetTest, InsertAllSendsAtMost500RowsWithInsertIds) {
   BigQueryStub stub(pki);
   BigQueryDataset ds(ConfigFor(pki, stub), Color::kGreen, pki.ca_cert);
-  ASSERT_FALSE(ds.Bootstrap());
-  ASSERT_FALSE(ds.InsertRaw(Rows(1234))) << ds.last_error();
-  ASSERT_FALSE(ds.InsertRaw(Rows(10))) << "the same ids again";
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
+  ASSERT_TRUE(IsOk(ds.InsertRaw(Rows(1234))));
+  ASSERT_TRUE(IsOk(ds.InsertRaw(Rows(10))));
   auto rows = stub.rows("raw");
   ASSERT_EQ(rows.size(), 1234u);
   EXPECT_EQ(stub.max_rows_per_insert(), 500u);
@@ -67,9 +69,9 @@ TEST_F(BigQueryDatasetTest, InsertAllSendsAtMost500RowsWithInsertIds) {
 TEST_F(BigQueryDatasetTest, RowLevelInsertErrorsAreRetried) {
   BigQueryStub stub(pki);
   BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
-  ASSERT_FALSE(ds.Bootstrap());
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
   stub.RejectRowsOnce({"id-100003", "id-100007"});
-  ASSERT_FALSE(ds.InsertRaw(Rows(20))) << ds.last_error();
+  ASSERT_TRUE(IsOk(ds.InsertRaw(Rows(20))));
   EXPECT_EQ(stub.rows("raw").size(), 20u);
   EXPECT_EQ(stub.insert_calls(), 2u);
 }
@@ -77,32 +79,33 @@ TEST_F(BigQueryDatasetTest, RowLevelInsertErrorsAreRetried) {
 TEST_F(BigQueryDatasetTest, ServerErrorsAndRateLimitsAreReportedForTheCallerToRetry) {
   BigQueryStub stub(pki);
   BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
-  ASSERT_FALSE(ds.Bootstrap());
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
   stub.FailNextInserts(500, 1);
-  EXPECT_TRUE(ds.InsertRaw(Rows(5)));
-  EXPECT_NE(ds.last_error().find("500"), std::string::npos) << ds.last_error();
+  WriteResult w = ds.InsertRaw(Rows(5));
+  EXPECT_FALSE(w.status.ok());
+  EXPECT_NE(w.status.message().find("500"), std::string::npos) << w.status.message();
   stub.FailNextInserts(429, 1);
-  EXPECT_TRUE(ds.InsertRaw(Rows(5)));
-  ASSERT_FALSE(ds.InsertRaw(Rows(5))) << ds.last_error();
+  EXPECT_FALSE(ds.InsertRaw(Rows(5)).status.ok());
+  ASSERT_TRUE(IsOk(ds.InsertRaw(Rows(5))));
   EXPECT_EQ(stub.rows("raw").size(), 5u);
 }
 
 TEST_F(BigQueryDatasetTest, ATokenCloseToExpiryIsRefreshedAndA401GetsANewOne) {
   BigQueryStub stub(pki, /*token_ttl_s=*/120);  // inside the 5-minute refresh margin
   BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
-  ASSERT_FALSE(ds.Bootstrap());
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
   size_t before = stub.token_requests();
-  ASSERT_FALSE(ds.InsertRaw(Rows(3)));
-  ASSERT_FALSE(ds.InsertRaw(Rows(3, 3)));
+  ASSERT_TRUE(IsOk(ds.InsertRaw(Rows(3))));
+  ASSERT_TRUE(IsOk(ds.InsertRaw(Rows(3, 3))));
   EXPECT_EQ(stub.token_requests(), before + 2)
       << "a token expiring within the margin is not reused";
 
   BigQueryStub fresh(pki);
   BigQueryDataset ds2(ConfigFor(pki, fresh), Color::kBlue, pki.ca_cert);
-  ASSERT_FALSE(ds2.Bootstrap());
+  ASSERT_TRUE(IsOk(ds2.Bootstrap()));
   EXPECT_EQ(fresh.token_requests(), 1u);
   fresh.RevokeTokens();
-  ASSERT_FALSE(ds2.InsertRaw(Rows(3))) << ds2.last_error();
+  ASSERT_TRUE(IsOk(ds2.InsertRaw(Rows(3))));
   EXPECT_EQ(fresh.token_requests(), 2u);
   EXPECT_EQ(fresh.rows("raw").size(), 3u);
 }
@@ -113,7 +116,7 @@ TEST_F(BigQueryDatasetTest, AJwtSignedWithAnotherKeyIsRefused) {
   DatasetConfig c = ConfigFor(pki, stub);
   c.credentials_file = other.WriteServiceAccount(stub.token_uri());
   BigQueryDataset ds(c, Color::kBlue, pki.ca_cert);
-  EXPECT_TRUE(ds.Bootstrap());
+  EXPECT_FALSE(ds.Bootstrap().ok());
   ASSERT_FALSE(stub.violations().empty());
   EXPECT_EQ(stub.violations().front(), "token: bad signature");
 }
@@ -122,12 +125,11 @@ TEST_F(BigQueryDatasetTest, QueriesPollForCompletionAndFollowPageTokens) {
   BigQueryStub stub(pki);
   stub.set_page_size(2);
   BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
-  ASSERT_FALSE(ds.Bootstrap());
-  ASSERT_FALSE(ds.InsertRaw(Rows(5)));
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
+  ASSERT_TRUE(IsOk(ds.InsertRaw(Rows(5))));
   std::vector<std::vector<std::string>> rows;
-  ASSERT_FALSE(
-      ds.Query("SELECT tandem_id, received_at, data FROM `test-project.tandem_blue.raw`", rows))
-      << ds.last_error();
+  ASSERT_TRUE(IsOk(
+      ds.Query("SELECT tandem_id, received_at, data FROM `test-project.tandem_blue.raw`", rows)));
   ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(rows[0][0], "id-100000");
   EXPECT_EQ(rows[4][2], R"({"event":"pageview","n":4})");

@@ -42,10 +42,10 @@ TEST(Up, RunsTheStackRestartsACrashedChildAndStopsCleanly) {
     }));
   }
   auto post = [&] {
-    return app::FetchWith(http::Verb::post,
-                          "http://127.0.0.1:" + std::to_string(ingest) + "/v1/events",
-                          R"({"event":"pageview","deviceId":"d","properties":{}})",
-                          "application/json", {}, std::chrono::seconds(10));
+    return http::FetchWith(http::Verb::post,
+                           "http://127.0.0.1:" + std::to_string(ingest) + "/v1/events",
+                           R"({"event":"pageview","deviceId":"d","properties":{}})",
+                           "application/json", {}, std::chrono::seconds(10));
   };
   auto r = post();
   ASSERT_FALSE(r.ec) << r.ec.message();

@@ -1,7 +1,8 @@
-#include "common/dataset.h"
+#include "datasets/dataset.h"
 
-#include "common/bigquery_dataset.h"
-#include "common/sqlite_dataset.h"
+#include "common/config.h"
+#include "datasets/bigquery_dataset.h"
+#include "datasets/sqlite_dataset.h"
 
 namespace tandem {
 

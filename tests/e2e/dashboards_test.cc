@@ -47,11 +47,11 @@ TEST(Dashboards, EveryQueriedMetricIsExported) {
   DispatcherHarness d;
   d.Start();
   std::set<std::string> exported =
-      Families(app::Fetch(http::Verb::get, s.AdminUrl("/metrics"), "", "", std::chrono::seconds(5))
+      Families(http::Fetch(http::Verb::get, s.AdminUrl("/metrics"), "", "", std::chrono::seconds(5))
                    .res.body());
-  auto more = Families(app::Fetch(http::Verb::get,
-                                  "http://127.0.0.1:" + std::to_string(d.port) + "/metrics", "", "",
-                                  std::chrono::seconds(5))
+  auto more = Families(http::Fetch(http::Verb::get,
+                                   "http://127.0.0.1:" + std::to_string(d.port) + "/metrics", "",
+                                   "", std::chrono::seconds(5))
                            .res.body());
   exported.insert(more.begin(), more.end());
   ASSERT_TRUE(exported.count("tandem_splitter_forwarded_total"));

@@ -5,12 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <string>
-#include <system_error>
+#include <string_view>
 
+#include "common/status.h"
 #include "common/sync_client.h"
+#include "common/url.h"
 
 namespace tandem {
 
@@ -18,8 +19,11 @@ struct ServiceAccount {
   std::string client_email;
   std::string private_key_pem;
   std::string private_key_id;
+  // The key file's own `token_uri` (Google's libraries use it); Google's when absent.
   std::string token_uri;
 };
+
+inline constexpr const char* kGoogleTokenUri = "https://oauth2.googleapis.com/token";
 
 // Reads a service-account JSON key file. Throws with a message naming what is missing.
 ServiceAccount LoadServiceAccount(const std::string& file);
@@ -36,24 +40,25 @@ class TokenSource {
   // Refreshes this long before the token's expiry.
   static constexpr std::chrono::seconds kRefreshEarly{300};
 
+  // Throws when sa.token_uri is not an https:// URL (startup).
   TokenSource(ServiceAccount sa, std::string scope, const std::string& ca_file);
 
-  // A valid access token; fetches a new one when none is cached or it expires
-  // within kRefreshEarly. Thread-safe; concurrent callers share one refresh.
-  std::error_code Token(std::string& out);
+  // A valid access token in `out`; fetches a new one when none is cached or it
+  // expires within kRefreshEarly. Thread-safe; concurrent callers share one refresh.
+  Status Token(std::string& out);
   // Forgets the cached token (after a 401).
   void Invalidate();
-  std::string last_error() const;
 
  private:
+  static Url TokenUrl(const std::string& uri);
+
   ServiceAccount sa_;
   std::string scope_;
-  std::string token_target_;
-  mutable std::mutex mu_;
+  Url token_url_;
+  std::mutex mu_;
   http::SyncClient client_;
   std::string token_;
   std::chrono::steady_clock::time_point expires_{};
-  std::string last_error_;
 };
 
 }  // namespace tandem

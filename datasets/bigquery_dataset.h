@@ -9,9 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "common/dataset.h"
-#include "common/google_auth.h"
+#include "common/config.h"
 #include "common/sync_client.h"
+#include "datasets/dataset.h"
+#include "datasets/google_auth.h"
 
 namespace tandem {
 
@@ -23,36 +24,37 @@ class BigQueryDataset : public Dataset {
   // Reads the service-account key; throws when it is missing or malformed.
   BigQueryDataset(const DatasetConfig& config, Color color, const std::string& ca_file);
 
-  std::error_code Bootstrap() override;
-  std::error_code InsertRaw(const std::vector<RawRow>& rows) override;
-  std::error_code InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
-  std::error_code InsertRejected(const std::vector<RejectedRow>& rows) override;
-  std::error_code Query(const std::string& sql,
-                        std::vector<std::vector<std::string>>& rows) override;
-  std::string last_error() const override;
+  Status Bootstrap() override;
+  WriteResult InsertRaw(const std::vector<RawRow>& rows) override;
+  WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
+  WriteResult InsertRejected(const std::vector<RejectedRow>& rows) override;
+  Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override;
 
   const std::string& dataset_id() const { return dataset_; }
 
  private:
   struct Reply {
-    std::error_code ec;
-    unsigned status = 0;
+    Status status;  // transport or token failure; an HTTP answer is in `code`
+    unsigned code = 0;
     nlohmann::json body;
+  };
+  // (insertId, row) pairs with their index in the caller's rows.
+  struct Pending {
+    size_t index;
+    std::string insert_id;
+    nlohmann::json row;
   };
   // One authorized REST call; a 401 refreshes the token and tries once more.
   Reply Call(http::Verb verb, const std::string& path, const nlohmann::json* body);
-  std::error_code InsertAll(const std::string& table,
-                            std::vector<std::pair<std::string, nlohmann::json>> rows);
-  std::error_code InsertChunk(const std::string& table,
-                              std::vector<std::pair<std::string, nlohmann::json>>& rows);
-  std::error_code Fail(const std::string& what, const Reply& r);
+  WriteResult InsertAll(const std::string& table, std::vector<Pending> rows);
+  Status InsertChunk(const std::string& table, std::vector<Pending> rows, WriteResult& out,
+                     int depth);
+  static Status Failed(const std::string& what, const Reply& r);
 
   std::string project_, dataset_, location_, prefix_;
   TokenSource tokens_;
   std::mutex mu_;  // one REST call at a time per dataset (the client is blocking)
   http::SyncClient client_;
-  mutable std::mutex err_mu_;
-  std::string last_error_;
 };
 
 }  // namespace tandem

@@ -1,0 +1,25 @@
+// The splitter/dispatcher/trace wire contract (SPEC section 3): the headers the
+// splitter stamps on every copy, and the roles a copy can have.
+#pragma once
+
+#include <string_view>
+
+namespace tandem::wire {
+
+inline constexpr std::string_view kTandemId = "X-Tandem-Id";
+inline constexpr std::string_view kReceivedAt = "X-Tandem-Received-At";
+inline constexpr std::string_view kRole = "X-Tandem-Role";
+// Any header with this prefix from a client is removed before stamping.
+inline constexpr std::string_view kPrefix = "X-Tandem-";
+
+inline constexpr std::string_view kRoleLive = "live";
+inline constexpr std::string_view kRoleCandidate = "candidate";
+
+// The client headers the dispatcher keeps with each event, for trace's context
+// (user agent, client IP, page, locale).
+inline constexpr std::string_view kKeptHeaders[] = {
+    "Content-Type", "User-Agent", "X-Forwarded-For", "Accept-Language", "Referer", "Origin"};
+
+inline constexpr std::string_view kEventsPath = "/v1/events";
+
+}  // namespace tandem::wire

@@ -1,0 +1,329 @@
+#include "datasets/bigquery_dataset.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <thread>
+
+#include "common/url_encode.h"
+
+namespace tandem {
+namespace {
+
+using json = nlohmann::json;
+
+json Field(const char* name, const char* type, bool required) {
+  return {{"name", name}, {"type", type}, {"mode", required ? "REQUIRED" : "NULLABLE"}};
+}
+
+double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+bool Retryable(unsigned status) { return status == 429 || status >= 500; }
+
+Url EndpointUrl(const std::string& endpoint) {
+  auto u = Url::Parse(endpoint);
+  if (!u || !u->tls) {
+    throw std::runtime_error("BigQuery endpoint must be an https:// URL, got '" + endpoint + "'");
+  }
+  return *u;
+}
+
+ServiceAccount AccountFor(const DatasetConfig& c) {
+  ServiceAccount sa = LoadServiceAccount(c.credentials_file);
+  if (!c.token_uri.empty()) sa.token_uri = c.token_uri;  // the config overrides the key file
+  return sa;
+}
+
+}  // namespace
+
+BigQueryDataset::BigQueryDataset(const DatasetConfig& c, Color color, const std::string& ca_file)
+    : project_(c.project),
+      dataset_(ForColor(c.dataset, color)),
+      location_(c.location),
+      prefix_("/bigquery/v2/projects/" + c.project),
+      tokens_(AccountFor(c), TokenSource::kBigQueryScope, ca_file),
+      client_(EndpointUrl(c.endpoint), ca_file) {}
+
+Status BigQueryDataset::Failed(const std::string& what, const Reply& r) {
+  if (!r.status.ok()) return {r.status.code(), what + ": " + r.status.detail()};
+  std::string detail =
+      what + ": status " + std::to_string(r.code) + " " + r.body.dump().substr(0, 300);
+  return {std::make_error_code(Retryable(r.code) ? std::errc::resource_unavailable_try_again
+                                                 : std::errc::io_error),
+          detail};
+}
+
+BigQueryDataset::Reply BigQueryDataset::Call(http::Verb verb, const std::string& path,
+                                             const json* body) {
+  Reply out;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::string token;
+    if (Status st = tokens_.Token(token); !st.ok()) {
+      out.status = st;
+      return out;
+    }
+    http::Request req{verb, path, 11};
+    req.set(http::Field::authorization, "Bearer " + token);
+    req.set(http::Field::accept, "application/json");
+    if (body) {
+      req.set(http::Field::content_type, "application/json");
+      req.body() = body->dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    http::SyncResult r;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      r = client_.Send(std::move(req), std::chrono::seconds(60));
+    }
+    if (r.ec) {
+      out.status = {std::make_error_code(std::errc::host_unreachable),
+                    "BigQuery: " + r.ec.message()};
+      return out;
+    }
+    out.code = r.res.result_int();
+    out.body = json::parse(r.res.body(), nullptr, false);
+    if (out.code == 401 && attempt == 0) {
+      tokens_.Invalidate();  // revoked or expired early: one fresh token, one more try
+      continue;
+    }
+    return out;
+  }
+  return out;
+}
+
+Status BigQueryDataset::Bootstrap() {
+  json ds = {{"datasetReference", {{"projectId", project_}, {"datasetId", dataset_}}}};
+  if (!location_.empty()) ds["location"] = location_;
+  Reply r = Call(http::Verb::post, prefix_ + "/datasets", &ds);
+  if (!r.status.ok() || (r.code != 200 && r.code != 409)) return Failed("datasets.insert", r);
+
+  auto table = [&](const char* name, json fields, bool partitioned) {
+    json t = {
+        {"tableReference", {{"projectId", project_}, {"datasetId", dataset_}, {"tableId", name}}},
+        {"schema", {{"fields", fields}}}};
+    if (partitioned) t["timePartitioning"] = {{"type", "DAY"}, {"field", "received_at"}};
+    return t;
+  };
+  std::vector<json> tables = {
+      table("raw",
+            {Field("tandem_id", "STRING", true), Field("received_at", "TIMESTAMP", true),
+             Field("data", "STRING", true)},
+            true),
+      table("deliveries",
+            {Field("tandem_id", "STRING", true), Field("vendor", "STRING", true),
+             Field("outcome", "STRING", true), Field("status_code", "INTEGER", false),
+             Field("attempts", "INTEGER", true), Field("at", "TIMESTAMP", true)},
+            false),
+      table("rejected",
+            {Field("tandem_id", "STRING", true), Field("reason", "STRING", true),
+             Field("at", "TIMESTAMP", true)},
+            false),
+  };
+  std::string raw = "`" + project_ + "." + dataset_ + ".raw`";
+  tables.push_back(
+      {{"tableReference",
+        {{"projectId", project_}, {"datasetId", dataset_}, {"tableId", "raw_normalized"}}},
+       {"view",
+        {{"useLegacySql", false},
+         {"query",
+          "SELECT tandem_id, received_at, JSON_EXTRACT_SCALAR(data, '$.event') AS event, "
+          "JSON_EXTRACT_SCALAR(data, '$.deviceId') AS device_id, "
+          "JSON_EXTRACT_SCALAR(data, '$.userId') AS user_id, "
+          "JSON_EXTRACT(data, '$.properties') AS properties FROM " +
+              raw}}}});
+  for (const json& t : tables) {
+    r = Call(http::Verb::post, prefix_ + "/datasets/" + dataset_ + "/tables", &t);
+    if (!r.status.ok() || (r.code != 200 && r.code != 409))
+      return Failed("tables.insert " + t["tableReference"]["tableId"].get<std::string>(), r);
+  }
+  return {};
+}
+
+namespace {
+
+// insertErrors reasons that mean the row itself is bad: sending it again gets
+// the same answer. Everything else ("stopped", "backendError", "timeout", ...)
+// is retried.
+bool RowInvalid(const json& e) {
+  if (!e.is_object() || !e.contains("errors") || !e.at("errors").is_array()) return false;
+  for (const auto& err : e.at("errors")) {
+    if (err.is_object() && err.value("reason", "") == "invalid") return true;
+  }
+  return false;
+}
+
+std::string Reason(const json& e) {
+  return e.contains("errors") ? e.at("errors").dump().substr(0, 300) : e.dump().substr(0, 300);
+}
+
+}  // namespace
+
+// Sends `rows` until each is stored or refused for good. Row-level errors: only
+// the rows BigQuery names are sent again, a few quick tries here, then the
+// caller's backoff takes over. A request BigQuery refuses as a whole (400, 413)
+// is split in halves until the row it is about stands alone and is refused.
+Status BigQueryDataset::InsertChunk(const std::string& table, std::vector<Pending> rows,
+                                    WriteResult& out, int depth) {
+  std::string last;
+  for (int attempt = 0; attempt < 4 && !rows.empty(); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
+    json req = {{"kind", "bigquery#tableDataInsertAllRequest"},
+                {"skipInvalidRows", false},
+                {"ignoreUnknownValues", false},
+                {"rows", json::array()}};
+    for (const auto& p : rows) req["rows"].push_back({{"insertId", p.insert_id}, {"json", p.row}});
+    Reply r = Call(http::Verb::post,
+                   prefix_ + "/datasets/" + dataset_ + "/tables/" + table + "/insertAll", &req);
+    if (r.status.ok() && (r.code == 400 || r.code == 413) && depth < 16) {
+      if (rows.size() == 1) {
+        out.refused.push_back({rows[0].index, "insertAll " + table + " answered " +
+                                                  std::to_string(r.code) + ": " +
+                                                  r.body.dump().substr(0, 300)});
+        return {};
+      }
+      std::vector<Pending> second(std::make_move_iterator(rows.begin() + rows.size() / 2),
+                                  std::make_move_iterator(rows.end()));
+      rows.resize(rows.size() / 2);
+      if (Status st = InsertChunk(table, std::move(rows), out, depth + 1); !st.ok()) return st;
+      return InsertChunk(table, std::move(second), out, depth + 1);
+    }
+    // A 200 whose body is not a JSON object is not proof the rows landed.
+    if (!r.status.ok() || r.code != 200 || !r.body.is_object()) {
+      return Failed("insertAll " + table, r);
+    }
+    if (!r.body.contains("insertErrors") || !r.body.at("insertErrors").is_array() ||
+        r.body.at("insertErrors").empty()) {
+      return {};
+    }
+    const json& errors = r.body.at("insertErrors");
+    std::vector<bool> named(rows.size(), false), invalid(rows.size(), false);
+    for (const auto& e : errors) {
+      if (!e.is_object() || !e.contains("index") || !e.at("index").is_number_unsigned()) continue;
+      size_t i = e.at("index").get<size_t>();
+      if (i >= rows.size()) continue;
+      named[i] = true;
+      if (RowInvalid(e) && !invalid[i]) {
+        invalid[i] = true;
+        out.refused.push_back({rows[i].index, "insertAll " + table + ": " + Reason(e)});
+      }
+    }
+    bool any_named = std::find(named.begin(), named.end(), true) != named.end();
+    std::vector<Pending> again;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      // Errors we cannot map to rows: send them all again.
+      if (!invalid[i] && (named[i] || !any_named)) again.push_back(std::move(rows[i]));
+    }
+    last = "insertAll " + table + ": " + std::to_string(again.size()) +
+           " rows to send again: " + errors.dump().substr(0, 300);
+    rows = std::move(again);
+  }
+  if (rows.empty()) return {};
+  return {std::make_error_code(std::errc::resource_unavailable_try_again), last};
+}
+
+WriteResult BigQueryDataset::InsertAll(const std::string& table, std::vector<Pending> rows) {
+  WriteResult out;
+  size_t i = 0;
+  while (i < rows.size()) {
+    std::vector<Pending> chunk;
+    size_t bytes = 0;
+    while (i < rows.size() && chunk.size() < kMaxRowsPerInsert) {
+      size_t sz = rows[i].row.dump(-1, ' ', false, json::error_handler_t::replace).size() +
+                  rows[i].insert_id.size() + 32;
+      if (!chunk.empty() && bytes + sz > kMaxBytesPerInsert) break;
+      bytes += sz;
+      chunk.push_back(std::move(rows[i++]));
+    }
+    if (Status st = InsertChunk(table, std::move(chunk), out, 0); !st.ok()) {
+      out.status = st;
+      out.refused.clear();
+      return out;
+    }
+  }
+  return out;
+}
+
+WriteResult BigQueryDataset::InsertRaw(const std::vector<RawRow>& rows) {
+  std::vector<Pending> out;
+  out.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    out.push_back({i, r.tandem_id,
+                   json{{"tandem_id", r.tandem_id},
+                        {"received_at", Seconds(r.received_at_ms)},
+                        {"data", r.data}}});
+  }
+  return InsertAll("raw", std::move(out));
+}
+
+WriteResult BigQueryDataset::InsertDeliveries(const std::vector<DeliveryRow>& rows) {
+  std::vector<Pending> out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    out.push_back({i, r.tandem_id + "/" + r.vendor,
+                   json{{"tandem_id", r.tandem_id},
+                        {"vendor", r.vendor},
+                        {"outcome", r.outcome},
+                        {"status_code", r.status_code},
+                        {"attempts", r.attempts},
+                        {"at", Seconds(r.at_ms)}}});
+  }
+  return InsertAll("deliveries", std::move(out));
+}
+
+WriteResult BigQueryDataset::InsertRejected(const std::vector<RejectedRow>& rows) {
+  std::vector<Pending> out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    out.push_back(
+        {i, r.tandem_id,
+         json{{"tandem_id", r.tandem_id}, {"reason", r.reason}, {"at", Seconds(r.at_ms)}}});
+  }
+  return InsertAll("rejected", std::move(out));
+}
+
+Status BigQueryDataset::Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) {
+  rows.clear();
+  json req = {{"query", sql}, {"useLegacySql", false}, {"timeoutMs", 10000}, {"maxResults", 10000}};
+  if (!location_.empty()) req["location"] = location_;
+  Reply r = Call(http::Verb::post, prefix_ + "/queries", &req);
+  if (!r.status.ok() || r.code != 200 || !r.body.is_object()) return Failed("jobs.query", r);
+  // BigQuery's answers are outside data: every field is type-checked, so a
+  // malformed answer is an error or an empty cell, never an exception.
+  auto str = [](const json& obj, const char* key, const std::string& fallback) {
+    return obj.is_object() && obj.contains(key) && obj.at(key).is_string()
+               ? obj.at(key).get<std::string>()
+               : fallback;
+  };
+  const json no_ref = json::object();
+  const json& ref = r.body.contains("jobReference") ? r.body.at("jobReference") : no_ref;
+  std::string job = str(ref, "jobId", "");
+  std::string location = str(ref, "location", location_);
+  // Polls until the job completes, then follows pageToken to the last page (bounded).
+  for (int page = 0; page < 100000; ++page) {
+    bool complete = r.body.contains("jobComplete") && r.body.at("jobComplete").is_boolean() &&
+                    r.body.at("jobComplete").get<bool>();
+    if (complete && r.body.contains("rows") && r.body.at("rows").is_array()) {
+      for (const auto& row : r.body.at("rows")) {
+        std::vector<std::string> cells;
+        if (row.is_object() && row.contains("f") && row.at("f").is_array()) {
+          for (const auto& f : row.at("f")) cells.push_back(str(f, "v", ""));
+        }
+        rows.push_back(std::move(cells));
+      }
+    }
+    std::string token = complete ? str(r.body, "pageToken", "") : "";
+    if (complete && token.empty()) return {};
+    if (job.empty()) {
+      return {std::make_error_code(std::errc::protocol_error), "jobs.query: no jobReference"};
+    }
+    std::string path = prefix_ + "/queries/" + job + "?timeoutMs=10000&maxResults=10000";
+    if (!location.empty()) path += "&location=" + PercentEncode(location);
+    if (!token.empty()) path += "&pageToken=" + PercentEncode(token);
+    r = Call(http::Verb::get, path, nullptr);
+    if (!r.status.ok() || r.code != 200 || !r.body.is_object()) {
+      return Failed("jobs.getQueryResults", r);
+    }
+  }
+  return {std::make_error_code(std::errc::result_out_of_range), "jobs.query: too many pages"};
+}
+
+}  // namespace tandem

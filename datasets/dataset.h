@@ -1,0 +1,68 @@
+// A color's dataset, the single source of truth (SPEC section 5). One interface
+// over SQLite and BigQuery, so the dispatcher, trace and compare use either.
+// Every call is thread-safe and may block (callers run it off their I/O threads).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/color.h"
+#include "common/status.h"
+
+namespace tandem {
+
+struct Config;
+
+struct RawRow {
+  std::string tandem_id;
+  int64_t received_at_ms;
+  std::string data;  // the body, byte for byte
+};
+
+struct DeliveryRow {
+  std::string tandem_id;
+  std::string vendor;
+  std::string outcome;  // delivered | failed | rejected | skipped
+  int status_code;
+  int attempts;
+  int64_t at_ms;
+};
+
+struct RejectedRow {
+  std::string tandem_id;
+  std::string reason;
+  int64_t at_ms;
+};
+
+// A row the dataset refuses for good (sending it again gets the same answer).
+struct RefusedRow {
+  size_t index;  // into the rows passed in
+  std::string reason;
+};
+
+struct WriteResult {
+  // Not ok: the batch failed as a whole and may be sent again (rows are
+  // idempotent by key). Ok: every row is stored except those in `refused`.
+  Status status;
+  std::vector<RefusedRow> refused;
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  // Creates tables, view and indexes if missing; idempotent.
+  virtual Status Bootstrap() = 0;
+  // Idempotent by tandem_id: a row loaded twice is stored once.
+  virtual WriteResult InsertRaw(const std::vector<RawRow>& rows) = 0;
+  virtual WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) = 0;
+  virtual WriteResult InsertRejected(const std::vector<RejectedRow>& rows) = 0;
+  // Runs a read-only SQL query (the dataset's own dialect); every cell as text, NULL as "".
+  virtual Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) = 0;
+};
+
+// The dataset `color` is configured with. Throws on a config it cannot open (startup).
+std::unique_ptr<Dataset> OpenDataset(const Config& config, Color color);
+
+}  // namespace tandem

@@ -1,0 +1,42 @@
+// The embedded dataset: SQLite in WAL mode, the tables and view of SPEC section 5.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "datasets/dataset.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace tandem {
+
+class SqliteDataset : public Dataset {
+ public:
+  // Opens (creating) the file. Throws when it cannot be opened.
+  explicit SqliteDataset(const std::string& path);
+  ~SqliteDataset() override;
+
+  Status Bootstrap() override;
+  WriteResult InsertRaw(const std::vector<RawRow>& rows) override;
+  WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
+  WriteResult InsertRejected(const std::vector<RejectedRow>& rows) override;
+  Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override;
+
+  // The schema, for docs and tests.
+  static const char* Schema();
+
+ private:
+  // Binds one row's values; returns SQLITE_OK or the first bind error.
+  template <class Row>
+  using Binder = int (*)(sqlite3_stmt*, const Row&);
+  template <class Row>
+  WriteResult InsertAll(const char* sql, const std::vector<Row>& rows, Binder<Row> bind);
+  Status Fail(int rc, const char* what);
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::mutex mu_;
+};
+
+}  // namespace tandem
