@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/base64.h"
 #include "common/status.h"
 #include "common/sync_client.h"
 #include "common/url.h"
@@ -31,8 +32,6 @@ ServiceAccount LoadServiceAccount(const std::string& file);
 // header.claims.signature, RS256. Empty when the key cannot sign.
 std::string MakeJwt(const ServiceAccount& sa, const std::string& scope, const std::string& audience,
                     int64_t issued_at_s, int64_t lifetime_s = 3600);
-
-std::string Base64Url(std::string_view data);
 
 class TokenSource {
  public:

@@ -4,15 +4,9 @@
 #include <chrono>
 
 #include "common/uuid7.h"
+#include "common/wire.h"
 
 namespace tandem::pipeline {
-namespace {
-
-// What trace needs to build the event's context (user agent, client IP, page, locale).
-constexpr const char* kKeptHeaders[] = {"Content-Type",    "User-Agent", "X-Forwarded-For",
-                                        "Accept-Language", "Referer",    "Origin"};
-
-}  // namespace
 
 DispatcherHandler::DispatcherHandler(IoWorkers& workers, Spool& spool, Metrics& metrics,
                                      DispatcherMetrics& dm, std::function<void()> before_scrape)
@@ -33,7 +27,7 @@ void DispatcherHandler::Handle(http::Request&& req, const http::RequestInfo& inf
     return respond(
         http::MakeResponse(http::Status::ok, metrics_.Serialize(), "text/plain; version=0.0.4"));
   }
-  if (path != "/v1/events")
+  if (path != wire::kEventsPath)
     return respond(http::JsonError(http::Status::not_found, "no such endpoint"));
   if (req.method() != http::Verb::post) {
     auto res = http::JsonError(http::Status::method_not_allowed, "use POST");
@@ -43,8 +37,8 @@ void DispatcherHandler::Handle(http::Request&& req, const http::RequestInfo& inf
   auto start = std::chrono::steady_clock::now();
   SpoolRecord rec;
   // The splitter stamps every event; a request without its stamp (a direct call) gets one here.
-  rec.tandem_id = std::string(req["X-Tandem-Id"]);
-  std::string_view at = req["X-Tandem-Received-At"];
+  rec.tandem_id = std::string(req[wire::kTandemId]);
+  std::string_view at = req[wire::kReceivedAt];
   bool id_ok = rec.tandem_id.size() == 36 &&
                rec.tandem_id.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
   if (!id_ok || at.empty() || at.find_first_not_of("0123456789") != std::string_view::npos ||
@@ -55,15 +49,21 @@ void DispatcherHandler::Handle(http::Request&& req, const http::RequestInfo& inf
   } else {
     rec.received_at_ms = std::stoll(std::string(at));
   }
-  std::string_view role = req["X-Tandem-Role"];
-  rec.role = role == "candidate" ? "candidate" : "live";
-  for (const char* h : kKeptHeaders) {
+  std::string_view role = req[wire::kRole];
+  rec.role = role == wire::kRoleCandidate ? wire::kRoleCandidate : wire::kRoleLive;
+  for (std::string_view h : wire::kKeptHeaders) {
     auto it = req.find(h);
-    if (it != req.end()) rec.headers.emplace_back(h, std::string(it->value()));
+    if (it != req.end()) rec.headers.emplace_back(std::string(h), std::string(it->value()));
   }
   rec.body = std::move(req.body());
   std::string frame;
-  EncodeFrame(rec, frame);
+  if (!EncodeFrame(rec, frame)) {
+    // Config limits bodies far below this; a record the spool cannot hold is
+    // refused here rather than written and never read back.
+    dm_.too_large.Increment();
+    return respond(http::JsonError(http::Status::payload_too_large,
+                                   "the event is larger than the spool's record limit"));
+  }
   auto& io = workers_.context(info.worker);
   spool_.Append(std::move(frame), [this, &io, start, id = std::move(rec.tandem_id),
                                    respond = std::move(respond)](std::error_code ec) mutable {

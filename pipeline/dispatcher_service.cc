@@ -1,74 +1,64 @@
 #include "pipeline/dispatcher_service.h"
 
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <future>
-
-#include "common/drain.h"
 #include "common/http_server.h"
 #include "common/log.h"
+#include "common/service_runner.h"
 #include "datasets/dataset.h"
+#include "pipeline/dead_letter.h"
 #include "pipeline/dispatcher_handler.h"
 #include "pipeline/forwarder.h"
 #include "pipeline/loader.h"
 
 namespace tandem::pipeline {
-namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
-
 namespace {
 
+std::string SpoolDir(const Config& c, Color color) { return ForColor(c.color(color).spool_dir, color); }
+
+// Everything the process runs, torn down in reverse order of declaration.
 class DispatcherProcess {
  public:
   DispatcherProcess(const std::string& file, Color color)
-      : config_(LoadConfig(file)),
+      : file_(file),
+        config_(LoadConfig(file)),
         color_(color),
         cc_(config_.color(color)),
         dm_(metrics_),
-        spool_(SpoolOptions{ForColor(cc_.spool_dir, color), 64ull << 20, cc_.spool_max_bytes,
-                            [this](size_t n, double s) {
-                              dm_.commit_seconds.Observe(s);
-                              dm_.commit_records.Observe(static_cast<double>(n));
-                            }}),
+        loader_checkpoint_(SpoolDir(config_, color) + "/loader.checkpoint"),
+        forwarder_checkpoint_(SpoolDir(config_, color) + "/forwarder.checkpoint"),
+        spool_(SpoolOptions{.dir = SpoolDir(config_, color),
+                            .max_bytes = cc_.spool_max_bytes,
+                            .resume_at = std::max(loader_checkpoint_.Load(), forwarder_checkpoint_.Load()),
+                            .on_commit =
+                                [this](size_t n, double s) {
+                                  dm_.commit_seconds.Observe(s);
+                                  dm_.commit_records.Observe(static_cast<double>(n));
+                                }}),
         dataset_(OpenDataset(config_, color)),
-        // Retention runs on the loader's thread, which may block on disk: deleting a
-        // segment syncs the folder, which must not stall the threads that ack.
-        loader_(
-            spool_, *dataset_, Checkpoint(ForColor(cc_.spool_dir, color) + "/loader.checkpoint"),
-            dm_,
-            [this](uint64_t loaded) { spool_.Release(std::min(loaded, forwarder_.position())); }),
-        forwarder_(spool_, cc_.trace_listen,
-                   Checkpoint(ForColor(cc_.spool_dir, color) + "/forwarder.checkpoint"), dm_),
+        dead_letter_(SpoolDir(config_, color) + "/dead-letter.jsonl"),
+        // Retention runs on the consumers' threads, which may block on disk:
+        // deleting a segment syncs the folder, which must not stall the threads that ack.
+        loader_(spool_, *dataset_, loader_checkpoint_, dead_letter_, dm_, [this] { Retain(); }),
+        forwarder_(spool_, cc_.trace_listen, forwarder_checkpoint_, *dataset_, dead_letter_, dm_,
+                   [this] { Retain(); }),
         workers_(2),
         handler_(workers_, spool_, metrics_, dm_, [this] { BeforeScrape(); }),
         server_(workers_, cc_.dispatcher_listen, Options(config_), handler_),
-        signals_(workers_.context(0), SIGTERM, SIGINT),
-        drain_timer_(workers_.context(0)) {
-    if (Status st = dataset_->Bootstrap(); !st.ok()) {
-      // Not fatal: the loader retries, and the spool keeps every event meanwhile.
-      log::Warn("dataset not ready; events are spooled until it is", {{"error", st.message()}});
-    }
+        runner_(workers_.context(0), Hooks()) {
+    ReportRecovery();
+    Retain();  // space the consumers freed before a restart counts at once
   }
 
   int Run() {
     loader_.Start();
     forwarder_.Start();
     server_.Start();
-    signals_.async_wait([this](boost::system::error_code ec, int sig) {
-      if (ec) return;
-      log::Info("draining", {{"signal", sig}});
-      server_.BeginDrain();
-      WaitUntilIdle(
-          drain_timer_, [this] { return server_.open_connections() == 0; },
-          Clock::now() + std::chrono::seconds(10), [this](bool) { stopped_.set_value(); });
-    });
     workers_.Start();
     log::Info("listening", {{"port", server_.port()},
                             {"color", ColorName(color_)},
                             {"spool_bytes", spool_.bytes()},
                             {"loader_position", loader_.position()},
                             {"forwarder_position", forwarder_.position()}});
-    stopped_.get_future().wait();
+    runner_.WaitForStop();
     workers_.Stop();
     workers_.Join();
     spool_.Stop();
@@ -86,6 +76,56 @@ class DispatcherProcess {
     return o;
   }
 
+  ServiceHooks Hooks() {
+    ServiceHooks h;
+    h.reload = [this] { Reload(); };
+    h.begin_drain = [this] { server_.BeginDrain(); };
+    h.idle = [this] { return server_.open_connections() == 0; };
+    return h;
+  }
+
+  void Reload() {
+    Config next;
+    try {
+      next = LoadConfig(file_);
+    } catch (const std::exception& e) {
+      log::Error("reload failed; keeping the running config", {{"error", e.what()}});
+      return;
+    }
+    const ColorConfig& nc = next.color(color_);
+    spool_.set_max_bytes(nc.spool_max_bytes);
+    if (!(nc.dispatcher_listen == cc_.dispatcher_listen) || !(nc.trace_listen == cc_.trace_listen) ||
+        nc.spool_dir != cc_.spool_dir ||
+        next.splitter.max_body_bytes != config_.splitter.max_body_bytes) {
+      log::Warn("reload: addresses, spool_dir, dataset and max_body_bytes take effect at the next restart");
+    }
+    log::Info("config reloaded", {{"file", file_}, {"spool_max_bytes", nc.spool_max_bytes}});
+  }
+
+  // Both consumers have passed min(loader, forwarder): that much is free.
+  void Retain() { spool_.Release(std::min(loader_.position(), forwarder_.position())); }
+
+  void ReportRecovery() {
+    const SpoolRecovery& r = spool_.recovery();
+    if (r.torn_bytes > 0) {
+      log::Info("spool: cut a torn tail (a write a crash interrupted; never acknowledged)",
+                {{"bytes", r.torn_bytes}});
+    }
+    if (r.corrupt_bytes > 0) {
+      dm_.damage_corrupt.Increment();
+      log::Error("spool damage: corrupt bytes inside the last segment; the events after them are kept",
+                 {{"bytes", r.corrupt_bytes}, {"spool_dir", SpoolDir(config_, color_)}});
+    }
+    if (r.missing_bytes > 0) {
+      dm_.damage_behind.Increment();
+      log::Error("spool damage: the spool ends before its consumers' checkpoints (segments lost); "
+                 "new events are written after the checkpoints",
+                 {{"missing_bytes", r.missing_bytes},
+                  {"resumed_at", spool_.durable_end()},
+                  {"spool_dir", SpoolDir(config_, color_)}});
+    }
+  }
+
   void BeforeScrape() {
     uint64_t end = spool_.durable_end();
     dm_.spool_bytes.Set(static_cast<double>(spool_.bytes()));
@@ -94,21 +134,23 @@ class DispatcherProcess {
     dm_.forwarder_lag_bytes.Set(static_cast<double>(end - std::min(end, forwarder_.position())));
   }
 
+  std::string file_;
   Config config_;
   Color color_;
   const ColorConfig& cc_;
   Metrics metrics_;
   DispatcherMetrics dm_;
+  Checkpoint loader_checkpoint_;
+  Checkpoint forwarder_checkpoint_;
   Spool spool_;
   std::unique_ptr<Dataset> dataset_;
+  DeadLetter dead_letter_;
   Loader loader_;
   Forwarder forwarder_;
   IoWorkers workers_;
   DispatcherHandler handler_;
   http::Server server_;
-  asio::signal_set signals_;
-  asio::steady_timer drain_timer_;
-  std::promise<void> stopped_;
+  ServiceRunner runner_;
 };
 
 }  // namespace

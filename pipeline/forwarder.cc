@@ -2,21 +2,35 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/backoff.h"
 #include "common/log.h"
-#include "pipeline/loader.h"
+#include "common/wire.h"
 
 namespace tandem::pipeline {
 namespace {
 constexpr auto kSendTimeout = std::chrono::seconds(10);
 constexpr auto kIdlePoll = std::chrono::milliseconds(5);
 constexpr auto kSaveEvery = std::chrono::seconds(1);
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// 4xx answers other than these mean trace refuses this event for good.
+bool Retryable(unsigned code) { return code == 408 || code == 429 || code >= 500 || code < 400; }
 }  // namespace
 
-Forwarder::Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint,
-                     DispatcherMetrics& metrics, size_t window)
+Forwarder::Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint, Dataset& dataset,
+                     DeadLetter& dead_letter, DispatcherMetrics& metrics,
+                     std::function<void()> on_advance, size_t window)
     : spool_(spool),
       checkpoint_(std::move(checkpoint)),
+      dataset_(dataset),
+      dead_letter_(dead_letter),
       metrics_(metrics),
+      on_advance_(std::move(on_advance)),
       window_(window),
       poll_timer_(io_) {
   pool_ = http::ClientPool::Create(io_, http::Upstream::Of(trace));
@@ -41,15 +55,17 @@ void Forwarder::Stop() {
   // Sends in flight finish within their timeout; never wait longer than that.
   std::thread watchdog([this] {
     auto deadline = std::chrono::steady_clock::now() + kSendTimeout + std::chrono::seconds(1);
-    while (!io_.stopped() && std::chrono::steady_clock::now() < deadline)
+    while (!io_.stopped() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     io_.stop();
   });
   thread_.join();
   watchdog.join();
   if (acked_ != saved_) {
-    if (auto ec = checkpoint_.Save(acked_))
+    if (auto ec = checkpoint_.Save(acked_)) {
       log::Error("cannot save the forwarder checkpoint", {{"error", ec.message()}});
+    }
   }
 }
 
@@ -58,16 +74,34 @@ void Forwarder::Pump() {
   // Refill in halves of the window, so a backlog is read in batches, not a record
   // per completed send.
   if (inflight_.size() <= window_ / 2 && spool_.durable_end() > next_read_) {
-    std::vector<SpoolEntry> entries;
-    if (auto ec = spool_.Read(next_read_, window_ - inflight_.size(), entries)) {
+    ReadBatch batch;
+    uint64_t from = next_read_;
+    if (auto ec = spool_.Read(next_read_, window_ - inflight_.size(), batch)) {
       log::Error("forwarder cannot read the spool", {{"error", ec.message()}});
-    }
-    for (auto& e : entries) {
-      auto slot = std::make_shared<Slot>();
-      next_read_ = e.end;
-      slot->entry = std::move(e);
-      inflight_.push_back(slot);
-      Send(slot);
+    } else {
+      if (batch.skipped > 0) {
+        metrics_.skipped_forwarder.Increment(static_cast<double>(batch.skipped));
+        log::Error("spool damage: the forwarder skipped bytes that hold no valid event",
+                   {{"from", from}, {"to", batch.next}, {"bytes", batch.skipped}});
+      }
+      std::vector<std::shared_ptr<Slot>> fresh;
+      for (auto& e : batch.entries) {
+        fresh.push_back(std::make_shared<Slot>());
+        fresh.back()->entry = std::move(e);
+      }
+      if (fresh.empty() && batch.next > from) {
+        // Only skipped bytes: a finished placeholder carries the position past them.
+        fresh.push_back(std::make_shared<Slot>());
+        fresh.back()->done = true;
+      }
+      // The last one also covers bytes skipped after it.
+      if (!fresh.empty()) fresh.back()->entry.end = std::max(fresh.back()->entry.end, batch.next);
+      next_read_ = batch.next;
+      for (auto& slot : fresh) {
+        inflight_.push_back(slot);
+        if (!slot->done) Send(slot);
+      }
+      MoveAcked();
     }
   }
   if (inflight_.size() < window_) {
@@ -81,11 +115,11 @@ void Forwarder::Pump() {
 
 void Forwarder::Send(std::shared_ptr<Slot> slot) {
   const SpoolRecord& r = slot->entry.record;
-  http::Request req{http::Verb::post, "/v1/events", 11};
+  http::Request req{http::Verb::post, std::string(wire::kEventsPath), 11};
   for (const auto& [k, v] : r.headers) req.insert(k, v);
-  req.set("X-Tandem-Id", r.tandem_id);
-  req.set("X-Tandem-Received-At", std::to_string(r.received_at_ms));
-  req.set("X-Tandem-Role", r.role);
+  req.set(wire::kTandemId, r.tandem_id);
+  req.set(wire::kReceivedAt, std::to_string(r.received_at_ms));
+  req.set(wire::kRole, r.role);
   req.body() = r.body;
   ++slot->attempts;
   ++sending_;
@@ -94,49 +128,91 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
                 --sending_;
                 unsigned code = ec ? 0 : res.result_int();
                 if (!ec && code >= 200 && code < 300) {
+                  ++oks_;
                   metrics_.forwarded_ok.Increment();
-                  if (failures_ > 0)
+                  if (failures_ > 0) {
                     log::Info("trace back; forwarding resumed", {{"failed_attempts", failures_}});
-                  failures_ = 0;
-                } else if (!ec && code >= 400 && code < 500 && code != 429) {
-                  // Trace refused the request itself; sending it again would get the same answer.
-                  metrics_.forward_dropped.Increment();
-                  log::Error("trace refused an event; not retried",
-                             {{"id", slot->entry.record.tandem_id}, {"status", code}});
-                } else {
-                  metrics_.forward_retries.Increment();
-                  if (failures_++ % 100 == 0) {
-                    log::Warn("trace unavailable; will retry",
-                              {{"error", ec ? ec.message() : "status " + std::to_string(code)},
-                               {"attempt", slot->attempts}});
                   }
-                  if (stopping_) return Advance();  // left for the next run, past the checkpoint
-                  auto timer =
-                      std::make_shared<boost::asio::steady_timer>(io_, Backoff(slot->attempts - 1));
-                  timer->async_wait([this, slot, timer](boost::system::error_code) {
-                    if (stopping_) return Advance();
-                    Send(slot);
-                  });
-                  return;
+                  failures_ = 0;
+                  slot->done = true;
+                  return Advance();
                 }
-                slot->done = true;
-                Advance();
+                std::string why = ec ? ec.message() : "status " + std::to_string(code);
+                if (!ec && !Retryable(code)) {
+                  // Trace refuses the event itself; sending it again gets the same answer.
+                  return Park(slot, "trace answered " + why);
+                }
+                if (slot->attempts == 1) slot->oks_at_first_failure = oks_;
+                if (slot->attempts >= kRetryBudget && oks_ > slot->oks_at_first_failure) {
+                  // Trace takes other events but never this one.
+                  return Park(slot, "failed " + std::to_string(slot->attempts) +
+                                        " times while trace took other events; last: " + why);
+                }
+                metrics_.forward_retries.Increment();
+                if (failures_++ % 100 == 0) {
+                  log::Warn("trace unavailable; will retry",
+                            {{"error", why}, {"attempt", slot->attempts}});
+                }
+                RetryLater(slot, [this, slot] { Send(slot); });
               });
 }
 
+void Forwarder::RetryLater(std::shared_ptr<Slot> slot, std::function<void()> again) {
+  if (stopping_) return Advance();  // left for the next run, past the checkpoint
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, Backoff(slot->attempts - 1));
+  timer->async_wait([this, timer, again = std::move(again)](boost::system::error_code) {
+    if (stopping_) return Advance();
+    again();
+  });
+}
+
+// Blocks the forwarder's thread for one dataset write: parked events are rare,
+// and the event must be on record before the checkpoint passes it.
+void Forwarder::Park(std::shared_ptr<Slot> slot, const std::string& why) {
+  const SpoolRecord& r = slot->entry.record;
+  WriteResult w = dataset_.InsertRejected({{r.tandem_id, "trace_refused", NowMs()}});
+  if (!w.status.ok()) {
+    log::Warn("cannot record an event trace refused; will retry",
+              {{"id", r.tandem_id}, {"error", w.status.message()}});
+    return RetryLater(slot, [this, slot, why] { Park(slot, why); });
+  }
+  if (!w.refused.empty()) {
+    Status st = dead_letter_.Append(
+        {{"rejected", r.tandem_id, r.received_at_ms, "trace_refused: " + w.refused[0].reason, r.body}});
+    if (!st.ok()) {
+      log::Error("cannot write the dead-letter file; will retry", {{"error", st.message()}});
+      return RetryLater(slot, [this, slot, why] { Park(slot, why); });
+    }
+    metrics_.parked_dead_letter.Increment();
+  }
+  metrics_.forward_refused.Increment();
+  metrics_.parked_trace_refused.Increment();
+  log::Error("trace refuses an event for good; recorded as rejected (trace_refused) and passed",
+             {{"id", r.tandem_id}, {"detail", why}, {"attempts", slot->attempts}});
+  slot->done = true;
+  Advance();
+}
+
 // Moves the acknowledged position past every finished event at the front.
-void Forwarder::Advance() {
+void Forwarder::MoveAcked() {
+  uint64_t before = acked_.load();
   while (!inflight_.empty() && inflight_.front()->done) {
     acked_ = inflight_.front()->entry.end;
     inflight_.pop_front();
   }
   auto now = std::chrono::steady_clock::now();
   if (acked_ != saved_ && now - last_save_ >= kSaveEvery) {
-    if (auto ec = checkpoint_.Save(acked_))
+    if (auto ec = checkpoint_.Save(acked_)) {
       log::Error("cannot save the forwarder checkpoint", {{"error", ec.message()}});
+    }
     saved_ = acked_;
     last_save_ = now;
   }
+  if (acked_ != before && on_advance_) on_advance_();
+}
+
+void Forwarder::Advance() {
+  MoveAcked();
   if (stopping_) {
     if (sending_ == 0) io_.stop();
     return;

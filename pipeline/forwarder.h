@@ -1,19 +1,26 @@
 // The forwarder: follows the spool and sends every event to the color's trace,
-// with a bounded window in flight. A failed send (connection error, timeout, 5xx,
-// 429) is retried with backoff until trace takes it; the checkpoint only passes
-// events trace acknowledged, so a restart resends at most the window.
+// with a bounded window in flight. A failed send (connection error, timeout,
+// 5xx, 408, 429) is retried with backoff until trace takes it. An event trace
+// refuses for good (another 4xx, or failures past the retry budget while trace
+// takes other events) gets a `rejected` row with reason trace_refused and is
+// passed, so one event never blocks the ones behind it. The checkpoint only
+// passes events trace acknowledged or that were parked, so a restart resends at
+// most the window.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <thread>
 
-#include "common/config.h"
+#include "common/host_port.h"
 #include "common/http_client.h"
+#include "datasets/dataset.h"
 #include "pipeline/checkpoint.h"
+#include "pipeline/dead_letter.h"
 #include "pipeline/dispatcher_metrics.h"
 #include "pipeline/spool.h"
 
@@ -21,8 +28,13 @@ namespace tandem::pipeline {
 
 class Forwarder {
  public:
-  Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint, DispatcherMetrics& metrics,
-            size_t window = 64);
+  // Failed sends of one event, while trace takes others, before it is parked.
+  static constexpr int kRetryBudget = 10;
+
+  // `on_advance` runs on the forwarder's thread each time its position moves.
+  Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint, Dataset& dataset,
+            DeadLetter& dead_letter, DispatcherMetrics& metrics,
+            std::function<void()> on_advance = nullptr, size_t window = 64);
   ~Forwarder();
   void Start();
   void Stop();  // waits (bounded) for sends in flight, saves the checkpoint
@@ -33,14 +45,22 @@ class Forwarder {
     SpoolEntry entry;
     bool done = false;
     int attempts = 0;
+    uint64_t oks_at_first_failure = 0;  // oks_ when its first send failed
   };
   void Pump();
   void Send(std::shared_ptr<Slot> slot);
-  void Advance();
+  void RetryLater(std::shared_ptr<Slot> slot, std::function<void()> again);
+  // Records the event as refused by trace (a `rejected` row) and passes it.
+  void Park(std::shared_ptr<Slot> slot, const std::string& why);
+  void MoveAcked();  // passes finished events at the front; saves the checkpoint
+  void Advance();    // MoveAcked, then refills the window
 
   Spool& spool_;
   Checkpoint checkpoint_;
+  Dataset& dataset_;
+  DeadLetter& dead_letter_;
   DispatcherMetrics& metrics_;
+  std::function<void()> on_advance_;
   size_t window_;
   boost::asio::io_context io_;
   boost::asio::steady_timer poll_timer_;
@@ -51,9 +71,9 @@ class Forwarder {
   uint64_t saved_ = 0;
   std::chrono::steady_clock::time_point last_save_{};
   bool stopping_ = false;
-  size_t sending_ = 0;
-  uint64_t failures_ =
-      0;  // consecutive failed sends, for the log  // HTTP requests to trace not yet answered
+  size_t sending_ = 0;     // HTTP requests to trace not yet answered
+  uint64_t oks_ = 0;       // events trace took, ever
+  uint64_t failures_ = 0;  // consecutive failed sends, for the log
   std::thread thread_;
 };
 

@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
+
+#include "common/file_util.h"
+#include "common/log.h"
+#include "common/unique_fd.h"
+#include "pipeline/spool_segment.h"
 
 namespace tandem::pipeline {
 namespace fs = std::filesystem;
@@ -17,47 +20,37 @@ namespace {
 
 std::error_code Errno() { return {errno, std::system_category()}; }
 
-void FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+std::error_code FsyncDir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd || ::fsync(fd.get()) != 0) return Errno();
+  return {};
 }
 
-bool ReadAt(int fd, uint64_t off, size_t n, std::string& out) {
-  out.resize(n);
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(off + got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
-  out.resize(got);
-  return got == n;
+uint64_t FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+// Errors after which more of the same file will not help.
+bool OutOfSpace(const std::error_code& ec) {
+  return ec.value() == ENOSPC || ec.value() == EDQUOT || ec.value() == EFBIG;
 }
 
 }  // namespace
 
-std::string Spool::SegmentPath(uint64_t base) const {
-  char name[32];
-  std::snprintf(name, sizeof(name), "%020" PRIu64 ".seg", base);
-  return (fs::path(opts_.dir) / name).string();
+uint64_t SegmentBytesFor(uint64_t max_bytes) {
+  return std::clamp<uint64_t>(max_bytes / 8, 64 << 10, 64ull << 20);
 }
 
-Spool::Spool(SpoolOptions options) : opts_(std::move(options)) {
-  fs::create_directories(opts_.dir);
-  for (const auto& e : fs::directory_iterator(opts_.dir)) {
-    std::string n = e.path().filename().string();
-    if (n.size() == 24 && n.substr(20) == ".seg")
-      segments_.push_back({std::stoull(n.substr(0, 20)), e.path().string()});
-    if (n.size() == 29 && n.substr(20) == ".seg.free") free_.push_back(e.path().string());
-  }
-  std::sort(segments_.begin(), segments_.end(),
-            [](const Segment& a, const Segment& b) { return a.base < b.base; });
-  if (segments_.empty()) segments_.push_back({0, SegmentPath(0)});
-  OpenTail();
+std::string Spool::PathFor(uint64_t base) const {
+  return (fs::path(opts_.dir) / SegmentFileName(base)).string();
+}
+
+Spool::Spool(SpoolOptions options)
+    : opts_(std::move(options)),
+      segment_bytes_(opts_.segment_bytes ? opts_.segment_bytes : SegmentBytesFor(opts_.max_bytes)),
+      max_bytes_(opts_.max_bytes) {
+  Open();
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -66,30 +59,101 @@ Spool::~Spool() {
   if (tail_fd_ >= 0) ::close(tail_fd_);
 }
 
-// Opens the last segment and keeps only its whole, checksummed records: a crash
-// mid-write leaves a torn frame, which was never acknowledged.
-void Spool::OpenTail() {
-  const Segment& tail = segments_.back();
-  tail_fd_ = ::open(tail.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (tail_fd_ < 0)
-    throw std::runtime_error(tail.path + ": cannot open the spool segment: " + Errno().message());
-  struct stat st;
-  ::fstat(tail_fd_, &st);
-  uint64_t size = static_cast<uint64_t>(st.st_size), good = 0;
-  std::string buf;
-  SpoolRecord rec;
-  while (good < size) {
-    std::string hdr;
-    if (!ReadAt(tail_fd_, good, kFrameHeader, hdr)) break;
-    uint32_t len = static_cast<uint32_t>(static_cast<unsigned char>(hdr[0])) |
-                   static_cast<uint32_t>(static_cast<unsigned char>(hdr[1])) << 8 |
-                   static_cast<uint32_t>(static_cast<unsigned char>(hdr[2])) << 16 |
-                   static_cast<uint32_t>(static_cast<unsigned char>(hdr[3])) << 24;
-    if (good + kFrameHeader + len > size || !ReadAt(tail_fd_, good, kFrameHeader + len, buf)) break;
-    size_t n = DecodeFrame(buf, tail.base, rec);
-    if (n == 0) break;
-    good += n;
+// Written when a spool is created: segments in a folder without it are in the
+// first frame format, which this version cannot read.
+constexpr const char* kFormatFile = "FORMAT";
+constexpr const char* kFormat = "tandem-spool 2\n";
+
+void Spool::Open() {
+  fs::create_directories(opts_.dir);
+  const std::string format_path = (fs::path(opts_.dir) / kFormatFile).string();
+  for (const auto& e : fs::directory_iterator(opts_.dir)) {
+    std::string n = e.path().filename().string();
+    if (auto base = ParseSegmentFileName(n)) {
+      segments_.push_back({*base, 0, e.path().string()});
+    } else if (n.size() > 5 && n.compare(n.size() - 5, 5, kFreeSuffix) == 0 &&
+               ParseSegmentFileName(n.substr(0, n.size() - 5))) {
+      free_.push_back(e.path().string());
+    }
   }
+  if (!fs::exists(format_path)) {
+    if (!segments_.empty()) {
+      throw std::runtime_error(opts_.dir +
+                               ": this spool was written by an earlier Tandem in another format; "
+                               "let that version drain it, or move the folder away");
+    }
+    if (auto ec = WriteFileAtomic(format_path, kFormat)) {
+      throw std::runtime_error(format_path + ": cannot write: " + ec.message());
+    }
+  }
+  std::sort(segments_.begin(), segments_.end(),
+            [](const Segment& a, const Segment& b) { return a.base < b.base; });
+  // A closed segment's frames end where the next one starts, or sooner if its
+  // file is shorter (then the bytes between are missing, and readers skip them).
+  for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+    segments_[i].end = std::min(segments_[i + 1].base, segments_[i].base + FileSize(segments_[i].path));
+  }
+  if (segments_.empty()) {
+    recovery_.missing_bytes = opts_.resume_at;
+    StartSegmentAt(opts_.resume_at);
+  } else {
+    OpenTail();
+    if (durable_end_ < opts_.resume_at) {
+      // The consumers have been further than this spool reaches: its end was
+      // lost. New events go after every checkpoint, never below one.
+      recovery_.missing_bytes = opts_.resume_at - durable_end_;
+      if (tail_size_ == 0) {
+        ::unlink(segments_.back().path.c_str());
+        segments_.pop_back();
+      } else {
+        segments_.back().end = durable_end_;
+      }
+      ::close(tail_fd_);
+      tail_fd_ = -1;
+      StartSegmentAt(opts_.resume_at);
+    }
+  }
+  recovery_.segments = segments_.size();
+  released_ = segments_.front().base;
+  if (auto ec = FsyncDir(opts_.dir)) {
+    throw std::runtime_error(opts_.dir + ": cannot sync the spool folder: " + ec.message());
+  }
+}
+
+void Spool::StartSegmentAt(uint64_t base) {
+  std::string path = PathFor(base);
+  tail_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (tail_fd_ < 0) {
+    throw std::runtime_error(path + ": cannot create a spool segment: " + Errno().message());
+  }
+  segments_.push_back({base, base, path});
+  tail_size_ = 0;
+  durable_end_ = base;
+}
+
+// Opens the last segment and keeps its frames. A write the crash interrupted
+// leaves a torn tail: no valid frame after it, cut off (it was never acked). A
+// corrupt range with valid frames after it is damage, not a torn write: kept,
+// reported, and skipped by readers, so the acknowledged frames after it stay.
+void Spool::OpenTail() {
+  Segment& tail = segments_.back();
+  tail_fd_ = ::open(tail.path.c_str(), O_RDWR | O_CLOEXEC);
+  if (tail_fd_ < 0) {
+    throw std::runtime_error(tail.path + ": cannot open the spool segment: " + Errno().message());
+  }
+  uint64_t size = FileSize(tail.path);
+  FrameScanner scan(tail_fd_, tail.base, 0, size);
+  SpoolRecord rec;
+  uint64_t start = 0, end = 0, good = 0, skipped_before_good = 0;
+  while (scan.Next(rec, start, end)) {
+    good = end;
+    skipped_before_good = scan.skipped();
+  }
+  if (scan.error()) {
+    throw std::runtime_error(tail.path + ": cannot read the spool segment: " + scan.error().message());
+  }
+  recovery_.corrupt_bytes = skipped_before_good;
+  recovery_.torn_bytes = size - good;
   if (good < size) {
     if (::ftruncate(tail_fd_, static_cast<off_t>(good)) != 0 || ::fsync(tail_fd_) != 0) {
       throw std::runtime_error(tail.path + ": cannot cut the torn tail: " + Errno().message());
@@ -97,32 +161,7 @@ void Spool::OpenTail() {
   }
   tail_size_ = good;
   durable_end_ = tail.base + good;
-  FsyncDir(opts_.dir);
-}
-
-// Starts the next segment at the durable end, in a recycled file when one is
-// free: overwriting blocks the file already has changes neither its size nor its
-// extents, so fdatasync flushes data without a journal commit, and no delete
-// (a TRIM on `discard` mounts) ever happens on the ack path.
-void Spool::Rotate() {
-  ::close(tail_fd_);
-  uint64_t base = durable_end_.load();
-  std::string path = SegmentPath(base);
-  std::string recycled;
-  {
-    std::lock_guard<std::mutex> l(seg_mu_);
-    if (!free_.empty()) {
-      recycled = free_.front();
-      free_.pop_front();
-    }
-  }
-  if (!recycled.empty() && ::rename(recycled.c_str(), path.c_str()) != 0) recycled.clear();
-  tail_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (tail_fd_ < 0) return;
-  FsyncDir(opts_.dir);
-  tail_size_ = 0;
-  std::lock_guard<std::mutex> l(seg_mu_);
-  segments_.push_back({base, path});
+  tail.end = durable_end_;
 }
 
 uint64_t Spool::start() const {
@@ -137,7 +176,7 @@ size_t Spool::segments() const {
 
 void Spool::Append(std::string frame, Done done) {
   uint64_t size = frame.size();
-  if (bytes() + queued_bytes_.load() + size > opts_.max_bytes) {
+  if (bytes() + queued_bytes_.load() + size > max_bytes_.load()) {
     return done(std::make_error_code(std::errc::no_space_on_device));
   }
   {
@@ -151,7 +190,6 @@ void Spool::Append(std::string frame, Done done) {
 
 void Spool::WriterLoop() {
   std::vector<Pending> batch;
-  std::string buf;
   for (;;) {
     {
       std::unique_lock<std::mutex> l(q_mu_);
@@ -159,42 +197,11 @@ void Spool::WriterLoop() {
       if (queue_.empty() && stopping_) break;
       batch.swap(queue_);
     }
-    buf.clear();
     size_t batch_bytes = 0;
     for (auto& p : batch) batch_bytes += p.frame.size();
     queued_bytes_ -= batch_bytes;
-    std::error_code ec;
     auto t0 = std::chrono::steady_clock::now();
-    if (tail_size_ > 0 && tail_size_ + batch_bytes > opts_.segment_bytes) Rotate();
-    uint64_t base = durable_end_.load() - tail_size_;
-    for (auto& p : batch) {
-      SealFrame(p.frame, base);
-      buf += p.frame;
-    }
-    if (tail_fd_ < 0) ec = std::make_error_code(std::errc::io_error);
-    size_t off = 0;
-    while (!ec && off < buf.size()) {
-      ssize_t n = ::pwrite(tail_fd_, buf.data() + off, buf.size() - off,
-                           static_cast<off_t>(tail_size_ + off));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0)
-        ec = Errno();
-      else
-        off += static_cast<size_t>(n);
-    }
-    if (!ec && ::fdatasync(tail_fd_) != 0) ec = Errno();
-    if (ec) {
-      // Nothing of this batch counts: cut it off so the log stays whole.
-      if (tail_fd_ >= 0 && ::ftruncate(tail_fd_, static_cast<off_t>(tail_size_)) == 0)
-        ::fdatasync(tail_fd_);
-    } else {
-      tail_size_ += buf.size();
-      {
-        std::lock_guard<std::mutex> l(wait_mu_);
-        durable_end_.fetch_add(buf.size(), std::memory_order_release);
-      }
-      wait_cv_.notify_all();
-    }
+    std::error_code ec = WriteBatch(batch, batch_bytes);
     if (opts_.on_commit) {
       opts_.on_commit(batch.size(),
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -206,6 +213,104 @@ void Spool::WriterLoop() {
   wait_cv_.notify_all();
 }
 
+std::error_code Spool::WriteBatch(std::vector<Pending>& batch, size_t batch_bytes) {
+  if (tail_size_ > 0 && (rotate_wanted_ || tail_size_ + batch_bytes > segment_bytes_)) Rotate();
+  if (tail_fd_ < 0) return std::make_error_code(std::errc::io_error);
+  uint64_t base = durable_end_.load() - tail_size_;
+  std::string buf;
+  buf.reserve(batch_bytes);
+  for (auto& p : batch) {
+    SealFrame(p.frame, base);
+    buf += p.frame;
+  }
+  std::error_code ec;
+  size_t off = 0;
+  while (!ec && off < buf.size()) {
+    ssize_t n = ::pwrite(tail_fd_, buf.data() + off, buf.size() - off,
+                         static_cast<off_t>(tail_size_ + off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ec = Errno();
+    } else {
+      off += static_cast<size_t>(n);
+    }
+  }
+  if (!ec && ::fdatasync(tail_fd_) != 0) ec = Errno();
+  if (ec) {
+    // Nothing of this batch counts: cut it off so the log stays whole, and start
+    // the next batch in a fresh file (after a failed fdatasync this one's pages
+    // cannot be trusted; after EFBIG it cannot grow).
+    if (::ftruncate(tail_fd_, static_cast<off_t>(tail_size_)) == 0) ::fdatasync(tail_fd_);
+    rotate_wanted_ = true;
+    if (OutOfSpace(ec)) DropFreeFiles();
+    log::Error("spool write failed; these events are refused",
+               {{"error", ec.message()}, {"events", batch.size()}});
+    return ec;
+  }
+  tail_size_ += buf.size();
+  {
+    std::lock_guard<std::mutex> l(wait_mu_);
+    durable_end_.fetch_add(buf.size(), std::memory_order_release);
+  }
+  wait_cv_.notify_all();
+  return {};
+}
+
+// Starts the next segment at the durable end, in a recycled file when one is
+// free: overwriting blocks the file already has changes neither its size nor its
+// extents, so fdatasync flushes data without a journal commit, and no delete
+// (a TRIM on `discard` mounts) happens on the ack path. The new file is opened
+// before the old one is let go: if it cannot be, appends go on in the old one and
+// the rotation is tried again a second later.
+bool Spool::Rotate() {
+  auto now = std::chrono::steady_clock::now();
+  if (now - rotate_failed_at_ < std::chrono::seconds(1) && tail_fd_ >= 0 && !rotate_wanted_) {
+    return false;
+  }
+  uint64_t base = durable_end_.load();
+  std::string path = PathFor(base);
+  std::string recycled;
+  {
+    std::lock_guard<std::mutex> l(seg_mu_);
+    if (!free_.empty()) {
+      recycled = free_.front();
+      free_.pop_front();
+    }
+  }
+  if (!recycled.empty() && ::rename(recycled.c_str(), path.c_str()) != 0) {
+    ::unlink(recycled.c_str());
+    recycled.clear();
+  }
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || FsyncDir(opts_.dir)) {
+    std::error_code ec = Errno();
+    if (fd >= 0) ::close(fd);
+    if (rotate_failed_at_ + std::chrono::seconds(1) <= now) {
+      log::Error("cannot start a new spool segment; appending to the current one",
+                 {{"path", path}, {"error", ec.message()}});
+    }
+    rotate_failed_at_ = now;
+    return false;
+  }
+  ::close(tail_fd_);
+  tail_fd_ = fd;
+  tail_size_ = 0;
+  rotate_wanted_ = false;
+  std::lock_guard<std::mutex> l(seg_mu_);
+  segments_.back().end = base;
+  segments_.push_back({base, base, path});
+  return true;
+}
+
+void Spool::DropFreeFiles() {
+  std::deque<std::string> drop;
+  {
+    std::lock_guard<std::mutex> l(seg_mu_);
+    drop.swap(free_);
+  }
+  for (const auto& p : drop) ::unlink(p.c_str());
+}
+
 uint64_t Spool::WaitBeyond(uint64_t pos, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> l(wait_mu_);
   wait_cv_.wait_for(l, timeout, [&] {
@@ -215,63 +320,66 @@ uint64_t Spool::WaitBeyond(uint64_t pos, std::chrono::milliseconds timeout) {
   return durable_end();
 }
 
-std::error_code Spool::Read(uint64_t pos, size_t max_records, std::vector<SpoolEntry>& out) const {
-  out.clear();
-  uint64_t end = durable_end();
-  while (out.size() < max_records && pos < end) {
+std::error_code Spool::Read(uint64_t pos, size_t max_records, ReadBatch& out) const {
+  out.entries.clear();
+  out.next = pos;
+  out.skipped = 0;
+  const uint64_t end = durable_end();
+  // Enough for what `max_records` small events need: a consumer asking for a few
+  // records must not copy megabytes to decode them.
+  const size_t chunk = static_cast<size_t>(std::clamp<uint64_t>(max_records * 1024, 16 << 10, 4 << 20));
+  while (out.entries.size() < max_records && out.next < end) {
     Segment seg;
-    uint64_t seg_end;
+    uint64_t seg_end, next_base;
     {
       std::lock_guard<std::mutex> l(seg_mu_);
-      auto it = std::upper_bound(segments_.begin(), segments_.end(), pos,
+      auto it = std::upper_bound(segments_.begin(), segments_.end(), out.next,
                                  [](uint64_t p, const Segment& s) { return p < s.base; });
-      if (it == segments_.begin()) return std::make_error_code(std::errc::invalid_argument);
-      seg_end = it == segments_.end() ? end : it->base;
-      seg = *(it - 1);
-    }
-    if (pos >= seg_end) break;
-    int fd = ::open(seg.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Errno();
-    // About what `max_records` small events need, 64 KiB to 4 MiB (a frame larger
-    // than that is read on its own below): a consumer asking for a few records
-    // must not copy megabytes to decode them.
-    uint64_t want = std::clamp<uint64_t>((max_records - out.size()) * 1024, 64 << 10, 4 << 20);
-    uint64_t chunk_end = std::min<uint64_t>(seg_end, pos + want);
-    std::string buf;
-    bool ok = ReadAt(fd, pos - seg.base, chunk_end - pos, buf);
-    size_t used = 0;
-    SpoolEntry e;
-    while (ok && out.size() < max_records && used < buf.size()) {
-      size_t n = DecodeFrame(std::string_view(buf).substr(used), seg.base, e.record);
-      if (n == 0) {
-        if (used > 0) break;
-        // A single frame larger than the chunk: read exactly it.
-        std::string hdr;
-        if (!ReadAt(fd, pos - seg.base, kFrameHeader, hdr)) break;
-        uint32_t len = static_cast<uint32_t>(static_cast<unsigned char>(hdr[0])) |
-                       static_cast<uint32_t>(static_cast<unsigned char>(hdr[1])) << 8 |
-                       static_cast<uint32_t>(static_cast<unsigned char>(hdr[2])) << 16 |
-                       static_cast<uint32_t>(static_cast<unsigned char>(hdr[3])) << 24;
-        if (!ReadAt(fd, pos - seg.base, kFrameHeader + len, buf) ||
-            DecodeFrame(buf, seg.base, e.record) == 0) {
-          ::close(fd);
-          return std::make_error_code(std::errc::illegal_byte_sequence);
-        }
-        n = buf.size();
+      if (it == segments_.begin()) {  // below the oldest segment: released, or lost
+        out.skipped += it->base - out.next;
+        out.next = it->base;
+        continue;
       }
-      used += n;
-      e.end = pos + used;
-      out.push_back(std::move(e));
+      seg = *(it - 1);
+      bool tail = it == segments_.end();
+      seg_end = tail ? end : seg.end;
+      next_base = tail ? end : it->base;
     }
-    ::close(fd);
-    if (!ok) return std::make_error_code(std::errc::io_error);
-    pos += used;
-    if (used == 0) break;
+    if (out.next >= seg_end) {  // past this segment's frames: a gap up to the next one
+      out.skipped += next_base - out.next;
+      out.next = next_base;
+      continue;
+    }
+    UniqueFd fd(::open(seg.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      if (errno != ENOENT) return Errno();
+      out.skipped += next_base - out.next;  // the file is gone: its bytes are missing
+      out.next = next_base;
+      continue;
+    }
+    FrameScanner scan(fd.get(), seg.base, out.next - seg.base, seg_end - seg.base, chunk);
+    SpoolEntry e;
+    uint64_t start, stop;
+    while (out.entries.size() < max_records && scan.Next(e.record, start, stop)) {
+      e.end = seg.base + stop;
+      out.entries.push_back(std::move(e));
+    }
+    if (scan.error()) return scan.error();
+    out.skipped += scan.skipped();
+    out.next = seg.base + scan.offset();
+    if (out.entries.size() < max_records && out.next < seg_end) {
+      out.skipped += seg_end - out.next;  // the file ends before its frames should
+      out.next = seg_end;
+    }
   }
   return {};
 }
 
 void Spool::Release(uint64_t pos) {
+  std::lock_guard<std::mutex> rl(release_mu_);
+  pos = std::min(pos, durable_end());
+  uint64_t prev = released_.load();
+  if (pos > prev) released_.store(pos, std::memory_order_release);
   std::vector<std::string> done;
   {
     std::lock_guard<std::mutex> l(seg_mu_);
@@ -284,7 +392,7 @@ void Spool::Release(uint64_t pos) {
   if (done.empty()) return;
   for (const auto& p : done) {
     // Kept for reuse by Rotate (at most kFreeSegments); the rest are deleted.
-    std::string free_path = p + ".free";
+    std::string free_path = p + kFreeSuffix;
     bool keep;
     {
       std::lock_guard<std::mutex> l(seg_mu_);

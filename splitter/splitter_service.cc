@@ -1,13 +1,10 @@
 #include "splitter/splitter_service.h"
 
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <future>
 
-#include "common/drain.h"
 #include "common/http_server.h"
 #include "common/io_workers.h"
 #include "common/log.h"
+#include "common/service_runner.h"
 #include "splitter/admin_handler.h"
 #include "splitter/ingest_handler.h"
 
@@ -57,22 +54,21 @@ class SplitterProcess {
         ingest_server_(ingest_workers_, config_.splitter.listen,
                        IngestOptions(config_.splitter, splitter_metrics_), ingest_),
         admin_server_(admin_workers_, config_.splitter.admin_listen, http::ServerOptions{}, admin_),
-        signals_(admin_workers_.context(0), SIGTERM, SIGINT, SIGHUP),
-        drain_timer_(admin_workers_.context(0)) {
+        runner_(admin_workers_.context(0), Hooks()) {
     splitter_metrics_.SetLive(state_.live());
   }
 
   int Run() {
     ingest_server_.Start();
     admin_server_.Start();
-    WaitForSignal();
     ingest_workers_.Start();
     admin_workers_.Start();
     log::Info("listening", {{"ingest_port", ingest_server_.port()},
                             {"admin_port", admin_server_.port()},
                             {"live", ColorName(state_.live())},
                             {"threads", ingest_workers_.size()}});
-    stopped_.get_future().wait();
+    runner_.WaitForStop();
+    admin_server_.BeginDrain();
     admin_workers_.Stop();
     ingest_workers_.Stop();
     admin_workers_.Join();
@@ -91,30 +87,18 @@ class SplitterProcess {
     }
   }
 
-  void WaitForSignal() {
-    signals_.async_wait([this](boost::system::error_code ec, int sig) {
-      if (ec) return;
-      if (sig == SIGHUP) {
-        Reload();
-        return WaitForSignal();
-      }
-      log::Info("draining", {{"signal", sig}, {"inflight", ingest_.inflight()}});
+  ServiceHooks Hooks() {
+    ServiceHooks h;
+    h.reload = [this] { Reload(); };
+    h.begin_drain = [this] {
+      log::Info("draining ingest", {{"inflight", ingest_.inflight()}});
       ingest_server_.BeginDrain();
-      // Every accepted request gets its answer, and every candidate copy its
-      // outcome, before the process exits (bounded by drain_timeout_ms).
-      WaitUntilIdle(
-          drain_timer_,
-          [this] { return ingest_server_.open_connections() == 0 && ingest_.inflight() == 0; },
-          Clock::now() + std::chrono::milliseconds(config_.splitter.drain_timeout_ms),
-          [this](bool idle) {
-            if (!idle) {
-              log::Warn("drain timed out", {{"open_connections", ingest_server_.open_connections()},
-                                            {"inflight", ingest_.inflight()}});
-            }
-            admin_server_.BeginDrain();
-            stopped_.set_value();
-          });
-    });
+    };
+    // Every accepted request gets its answer, and every candidate copy its
+    // outcome, before the process exits (bounded by drain_timeout_ms).
+    h.idle = [this] { return ingest_server_.open_connections() == 0 && ingest_.inflight() == 0; };
+    h.drain_timeout = std::chrono::milliseconds(config_.splitter.drain_timeout_ms);
+    return h;
   }
 
   // Everything is loaded and validated first; only then is anything applied, so a
@@ -157,9 +141,7 @@ class SplitterProcess {
   AdminHandler admin_;
   http::Server ingest_server_;
   http::Server admin_server_;
-  asio::signal_set signals_;
-  asio::steady_timer drain_timer_;
-  std::promise<void> stopped_;
+  ServiceRunner runner_;
 };
 
 }  // namespace

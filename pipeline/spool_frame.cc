@@ -1,4 +1,4 @@
-#include "pipeline/spool_record.h"
+#include "pipeline/spool_frame.h"
 
 #include <zlib.h>
 
@@ -6,9 +6,6 @@
 
 namespace tandem::pipeline {
 namespace {
-
-// Records larger than this are corruption, not data (bodies are capped far lower).
-constexpr uint32_t kMaxPayload = 64u << 20;
 
 void PutU32(std::string& out, uint32_t v) {
   char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
@@ -24,13 +21,22 @@ void PutStr(std::string& out, std::string_view s) {
   out.append(s);
 }
 
+uint32_t GetU32(const char* p) {
+  auto u = [&](int i) { return static_cast<uint32_t>(static_cast<unsigned char>(p[i])); };
+  return u(0) | u(1) << 8 | u(2) << 16 | u(3) << 24;
+}
+
+void SetU32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+
+// Bounds-checked reads of a payload whose CRC already checked out.
 struct Reader {
   std::string_view d;
   bool ok = true;
   uint32_t U32() {
     if (d.size() < 4) return ok = false, 0;
-    auto u = [&](int i) { return static_cast<uint32_t>(static_cast<unsigned char>(d[i])); };
-    uint32_t v = u(0) | u(1) << 8 | u(2) << 16 | u(3) << 24;
+    uint32_t v = GetU32(d.data());
     d.remove_prefix(4);
     return v;
   }
@@ -55,17 +61,10 @@ uint32_t Crc(std::string_view s) {
 }  // namespace
 
 uint32_t SegmentSalt(uint64_t base) {
-  return base == 0 ? 0 : static_cast<uint32_t>((base * 0x9E3779B97F4A7C15ull) >> 32) | 1u;
+  return static_cast<uint32_t>((base * 0x9E3779B97F4A7C15ull) >> 32) | 1u;
 }
 
-void SealFrame(std::string& frame, uint64_t base) {
-  uint32_t salt = SegmentSalt(base);
-  for (int i = 0; i < 4; ++i)
-    frame[4 + i] =
-        static_cast<char>(static_cast<unsigned char>(frame[4 + i]) ^ ((salt >> (8 * i)) & 0xff));
-}
-
-void EncodeFrame(const SpoolRecord& r, std::string& out) {
+bool EncodeFrame(const SpoolRecord& r, std::string& out) {
   size_t start = out.size();
   out.append(kFrameHeader, '\0');
   PutStr(out, r.tandem_id);
@@ -77,22 +76,38 @@ void EncodeFrame(const SpoolRecord& r, std::string& out) {
     PutStr(out, v);
   }
   PutStr(out, r.body);
-  std::string_view payload(out.data() + start + kFrameHeader, out.size() - start - kFrameHeader);
-  uint32_t len = static_cast<uint32_t>(payload.size());
-  uint32_t crc = Crc(payload);
-  std::string hdr;
-  PutU32(hdr, len);
-  PutU32(hdr, crc);
-  std::memcpy(out.data() + start, hdr.data(), kFrameHeader);
+  size_t len = out.size() - start - kFrameHeader;
+  if (len > kMaxPayload) {
+    out.resize(start);
+    return false;
+  }
+  char* h = out.data() + start;
+  std::memcpy(h, kFrameMagic, 4);
+  SetU32(h + 4, static_cast<uint32_t>(len));
+  SetU32(h + 8, Crc(std::string_view(h + kFrameHeader, len)));
+  return true;
 }
 
-size_t DecodeFrame(std::string_view data, uint64_t base, SpoolRecord& out) {
-  Reader h{data};
-  uint32_t len = h.U32();
-  uint32_t crc = h.U32();
-  if (!h.ok || len > kMaxPayload || data.size() < kFrameHeader + len) return 0;
-  std::string_view payload = data.substr(kFrameHeader, len);
-  if ((Crc(payload) ^ SegmentSalt(base)) != crc) return 0;
+void SealFrame(std::string& frame, uint64_t base) {
+  SetU32(frame.data() + 12, Crc(std::string_view(frame.data(), 12)) ^ SegmentSalt(base));
+}
+
+HeaderCheck CheckHeader(std::string_view data, uint64_t base, uint32_t& payload_len) {
+  size_t n = std::min(data.size(), kFrameHeader);
+  if (std::memcmp(data.data(), kFrameMagic, std::min<size_t>(n, 4)) != 0) return HeaderCheck::kBad;
+  if (n < kFrameHeader) return HeaderCheck::kIncomplete;
+  if ((Crc(data.substr(0, 12)) ^ SegmentSalt(base)) != GetU32(data.data() + 12)) {
+    return HeaderCheck::kBad;
+  }
+  payload_len = GetU32(data.data() + 4);
+  if (payload_len > kMaxPayload) return HeaderCheck::kBad;
+  return HeaderCheck::kOk;
+}
+
+bool DecodePayload(std::string_view frame, SpoolRecord& out) {
+  uint32_t len = GetU32(frame.data() + 4);
+  std::string_view payload = frame.substr(kFrameHeader, len);
+  if (payload.size() != len || Crc(payload) != GetU32(frame.data() + 8)) return false;
   Reader r{payload};
   out.tandem_id = r.Str();
   out.received_at_ms = r.I64();
@@ -105,8 +120,7 @@ size_t DecodeFrame(std::string_view data, uint64_t base, SpoolRecord& out) {
     out.headers.emplace_back(std::move(k), std::move(v));
   }
   out.body = r.Str();
-  if (!r.ok || !r.d.empty()) return 0;
-  return kFrameHeader + len;
+  return r.ok && r.d.empty();
 }
 
 }  // namespace tandem::pipeline
