@@ -46,6 +46,11 @@ void ReadSplitter(YamlMap& m, SplitterConfig& s) {
   s.initial_live = *c;
   m.Double("mirror_fraction", s.mirror_fraction, 0.0, 1.0);
   m.U64("max_body_bytes", s.max_body_bytes, 1);
+  if (s.max_body_bytes > kMaxBodyBytesLimit) {
+    m.Fail(m.Get("max_body_bytes"), "max_body_bytes",
+           "must be at most " + std::to_string(kMaxBodyBytesLimit) +
+               " (the dispatcher's spool cannot hold larger events)");
+  }
   m.U32("upstream_timeout_ms", s.upstream_timeout_ms, 1);
   m.U32("max_inflight_per_color", s.max_inflight_per_color, 1);
   m.U32("candidate_max_connections", s.candidate_max_connections, 1);
@@ -188,6 +193,87 @@ void ReadCompare(YamlMap& m, CompareConfig& c) {
   m.U32("windows_required", c.windows_required, 1, 10000);
 }
 
+// The node at `path` under root, or an undefined node.
+YAML::Node NodeAt(const YAML::Node& root, const std::vector<const char*>& path) {
+  YAML::Node n;
+  n.reset(root);  // rebinds: yaml-cpp's operator= would write into the document
+  for (const char* key : path) {
+    if (!n || !n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& here = n;  // const lookup: never adds the key
+    n.reset(here[key]);
+  }
+  return n;
+}
+
+// Where to point at for a conflict: the first of `paths` the file sets.
+YAML::Mark MarkOf(const YAML::Node& root, const std::vector<std::vector<const char*>>& paths) {
+  for (const auto& p : paths) {
+    if (YAML::Node n = NodeAt(root, p); n && n.IsDefined()) return n.Mark();
+  }
+  return YAML::Mark::null_mark();
+}
+
+bool SameListener(const HostPort& a, const HostPort& b) {
+  auto any = [](const std::string& h) { return h == "0.0.0.0" || h == "::"; };
+  return a.port != 0 && a.port == b.port && (a.host == b.host || any(a.host) || any(b.host));
+}
+
+// Every listener needs its own address, and the colors never share a dataset or
+// a spool: compare would judge a color against itself.
+void CheckNothingShared(const Config& c, const YAML::Node& root) {
+  struct Listener {
+    std::string key;
+    HostPort addr;
+    std::vector<const char*> path;
+  };
+  const Listener listeners[] = {
+      {"splitter.listen", c.splitter.listen, {"splitter", "listen"}},
+      {"splitter.admin_listen", c.splitter.admin_listen, {"splitter", "admin_listen"}},
+      {"colors.blue.dispatcher_listen",
+       c.blue.dispatcher_listen,
+       {"colors", "blue", "dispatcher_listen"}},
+      {"colors.blue.trace_listen", c.blue.trace_listen, {"colors", "blue", "trace_listen"}},
+      {"colors.green.dispatcher_listen",
+       c.green.dispatcher_listen,
+       {"colors", "green", "dispatcher_listen"}},
+      {"colors.green.trace_listen", c.green.trace_listen, {"colors", "green", "trace_listen"}},
+      {"compare.listen", c.compare.listen, {"compare", "listen"}},
+  };
+  for (size_t i = 0; i < std::size(listeners); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (!SameListener(listeners[i].addr, listeners[j].addr)) continue;
+      const Listener& later = NodeAt(root, listeners[i].path) ? listeners[i] : listeners[j];
+      const Listener& other = &later == &listeners[i] ? listeners[j] : listeners[i];
+      FailAt(c.file, MarkOf(root, {later.path}),
+             later.key + ": " + later.addr.ToString() + " is also " + other.key +
+                 "; every listener needs its own address");
+    }
+  }
+  auto dataset_id = [](const DatasetConfig& d, Color color) {
+    return d.kind == "sqlite"
+               ? "sqlite:" + fs::path(ForColor(d.path, color)).lexically_normal().string()
+               : "bigquery:" + d.project + "." + ForColor(d.dataset, color);
+  };
+  if (dataset_id(c.blue.dataset, Color::kBlue) == dataset_id(c.green.dataset, Color::kGreen)) {
+    FailAt(
+        c.file, MarkOf(root, {{"colors", "green", "dataset"}}),
+        "colors.green.dataset: the same dataset as colors.blue.dataset; each color needs its own "
+        "(compare would judge a color against itself)");
+  }
+  std::string blue_spool =
+      fs::path(ForColor(c.blue.spool_dir, Color::kBlue)).lexically_normal().string();
+  std::string green_spool =
+      fs::path(ForColor(c.green.spool_dir, Color::kGreen)).lexically_normal().string();
+  if (blue_spool == green_spool) {
+    FailAt(c.file,
+           MarkOf(root, {{"colors", "green", "spool_dir"},
+                         {"colors", "blue", "spool_dir"},
+                         {"colors", "green"}}),
+           "colors.green.spool_dir: the same folder (" + green_spool +
+               ") as colors.blue.spool_dir; each color needs its own spool");
+  }
+}
+
 }  // namespace
 
 Config ParseConfig(const std::string& yaml_text, const std::string& file) {
@@ -230,6 +316,7 @@ Config ParseConfig(const std::string& yaml_text, const std::string& file) {
     t.candidate.path = Resolve(c.folder, t.candidate.path);
   }
   c.pipeline.tls_ca_file = Resolve(c.folder, c.pipeline.tls_ca_file);
+  CheckNothingShared(c, root);
   return c;
 }
 

@@ -14,6 +14,10 @@
 
 namespace tandem {
 
+// The largest max_body_bytes: the dispatcher's spool holds a record (body, id and
+// kept headers) of at most 64 MiB, so a body up to this always fits.
+inline constexpr uint64_t kMaxBodyBytesLimit = 32ull << 20;
+
 // Thrown by config loading; what() is already "FILE:LINE:COLUMN: message".
 class ConfigError : public std::runtime_error {
  public:

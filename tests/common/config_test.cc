@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace tandem {
 namespace {
 
@@ -85,6 +87,62 @@ TEST(Config, TrackersGetDocumentedEndpointsAndColorPlaceholders) {
   EXPECT_EQ(c.pipeline.trackers[0].live.endpoint, "https://www.google-analytics.com");
   EXPECT_EQ(c.pipeline.trackers[0].candidate_mode, "validate");
   EXPECT_EQ(ForColor(c.pipeline.trackers[1].live.path, Color::kBlue), "/srv/out/blue-vendor.jsonl");
+}
+
+// kMinimal with one line replaced.
+std::string With(const std::string& from, const std::string& to) {
+  std::string y = kMinimal;
+  y.replace(y.find(from), from.size(), to);
+  return y;
+}
+
+TEST(Config, TheColorsNeverShareADataset) {
+  EXPECT_EQ(ErrorOf(With("path: var/green.db", "path: ./var/../var/blue.db")),
+            "/etc/tandem/t.yaml:12:14: colors.green.dataset: the same dataset as "
+            "colors.blue.dataset; each color needs its own (compare would judge a color against "
+            "itself)");
+  // One template for both is fine: {color} makes them two files.
+  std::string both = With("path: var/green.db", "path: \"var/{color}.db\"");
+  both.replace(both.find("path: var/blue.db"), 17, "path: \"var/{color}.db\"");
+  EXPECT_EQ(ErrorOf(both), "");
+  std::string bq = std::string(kMinimal);
+  for (const char* c : {"var/blue.db", "var/green.db"}) {
+    bq.replace(bq.find(std::string("kind: sqlite, path: ") + c),
+               std::string("kind: sqlite, path: ").size() + strlen(c),
+               "kind: bigquery, project: p, dataset: tandem, credentials_file: sa.json");
+  }
+  EXPECT_NE(ErrorOf(bq).find("colors.green.dataset: the same dataset"), std::string::npos)
+      << ErrorOf(bq);
+}
+
+TEST(Config, TheColorsNeverShareASpool) {
+  std::string y =
+      With("    dataset: { kind: sqlite, path: var/green.db }\n",
+           "    dataset: { kind: sqlite, path: var/green.db }\n    spool_dir: var/blue-spool\n");
+  EXPECT_EQ(
+      ErrorOf(y),
+      "/etc/tandem/t.yaml:13:16: colors.green.spool_dir: the same folder "
+      "(/etc/tandem/var/blue-spool) as colors.blue.spool_dir; each color needs its own spool");
+}
+
+TEST(Config, EveryListenerNeedsItsOwnAddress) {
+  EXPECT_EQ(ErrorOf(With("trace_listen: \"127.0.0.1:8281\"", "trace_listen: \"127.0.0.1:8180\"")),
+            "/etc/tandem/t.yaml:11:19: colors.green.trace_listen: 127.0.0.1:8180 is also "
+            "colors.blue.dispatcher_listen; every listener needs its own address");
+  EXPECT_NE(ErrorOf(With("\"127.0.0.1:8280\"", "\"0.0.0.0:8080\"")).find("is also splitter.listen"),
+            std::string::npos);
+  // Port 0 is "any free port": never a conflict.
+  std::string zeros = kMinimal;
+  for (const char* p : {"8180", "8181", "8280", "8281"}) zeros.replace(zeros.find(p), 4, "0");
+  EXPECT_EQ(ErrorOf(zeros), "");
+}
+
+TEST(Config, MaxBodyBytesStaysWithinWhatTheSpoolHolds) {
+  std::string y = With("  admin_listen: \"127.0.0.1:8081\"\n",
+                       "  admin_listen: \"127.0.0.1:8081\"\n  max_body_bytes: 67108864\n");
+  EXPECT_NE(ErrorOf(y).find("t.yaml:4:19: splitter.max_body_bytes: must be at most 33554432"),
+            std::string::npos)
+      << ErrorOf(y);
 }
 
 TEST(Config, TheEmbeddedDefaultLoads) {

@@ -3,28 +3,23 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <sstream>
-
-#include "tests/support/dispatcher_harness.h"
+#include "common/fetch.h"
+#include "tests/support/process.h"
+#include "tests/support/stub_upstream.h"
+#include "tests/support/test_config.h"
 
 namespace tandem::testing {
 namespace {
 
 TEST(Up, RunsTheStackRestartsACrashedChildAndStopsCleanly) {
   TempDir dir;
-  uint16_t ingest = ClosedPort(), admin = ClosedPort(), blue = ClosedPort(), green = ClosedPort();
-  std::ostringstream y;
-  y << "splitter:\n  listen: \"127.0.0.1:" << ingest << "\"\n  admin_listen: \"127.0.0.1:" << admin
-    << "\"\n"
-    << "  compare_url: \"http://127.0.0.1:" << ClosedPort() << "\"\n"
-    << "colors:\n"
-    << "  blue: { dispatcher_listen: \"127.0.0.1:" << blue
-    << "\", trace_listen: \"127.0.0.1:" << ClosedPort()
-    << "\", dataset: { kind: sqlite, path: blue.db } }\n"
-    << "  green: { dispatcher_listen: \"127.0.0.1:" << green
-    << "\", trace_listen: \"127.0.0.1:" << ClosedPort()
-    << "\", dataset: { kind: sqlite, path: green.db } }\n";
-  std::string cfg = dir.Write("tandem.yaml", y.str());
+  uint16_t ingest = ClosedPort(), blue = ClosedPort(), green = ClosedPort();
+  TestConfig c;
+  c.listen = "127.0.0.1:" + std::to_string(ingest);
+  c.admin_listen = "127.0.0.1:" + std::to_string(ClosedPort());
+  c.blue.dispatcher_listen = "127.0.0.1:" + std::to_string(blue);
+  c.green.dispatcher_listen = "127.0.0.1:" + std::to_string(green);
+  std::string cfg = c.Write(dir.path());
   Process up({TandemBinary(), "up", "-c", cfg});
 
   int splitters = 0;

@@ -4,7 +4,6 @@
 #include <sqlite3.h>
 
 #include <cstdio>
-#include <sstream>
 
 #include "tests/support/metrics_scrape.h"
 
@@ -24,20 +23,14 @@ DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_y
   } else {
     trace_port = ClosedPort();
   }
-  std::ostringstream y;
-  y << "splitter:\n  listen: \"127.0.0.1:1\"\n  admin_listen: \"127.0.0.1:2\"\n"
-    << "colors:\n"
-    << "  blue:\n    dispatcher_listen: \"127.0.0.1:0\"\n    trace_listen: \"127.0.0.1:"
-    << trace_port << "\"\n"
-    << "    dataset: " << (dataset_yaml.empty() ? "{ kind: sqlite, path: blue.db }" : dataset_yaml)
-    << "\n"
-    << "    spool_dir: spool-{color}\n"
-    << blue_yaml
-    << "  green:\n    dispatcher_listen: \"127.0.0.1:1\"\n    trace_listen: \"127.0.0.1:1\"\n"
-    << "    dataset: { kind: sqlite, path: green.db }\n"
-    << extra_yaml;
-  dir.Write("tandem.yaml", y.str());
+  config.blue.trace_listen = "127.0.0.1:" + std::to_string(trace_port);
+  config.blue.dataset = dataset_yaml;
+  config.blue.extra = "    spool_dir: spool-{color}\n" + blue_yaml;
+  config.extra = extra_yaml;
+  config.Write(dir.path());
 }
+
+void DispatcherHarness::Rewrite() { config.Write(dir.path()); }
 
 void DispatcherHarness::Start() {
   proc = std::make_unique<Process>(std::vector<std::string>{

@@ -8,6 +8,7 @@
 #include "common/fetch.h"
 #include "tests/support/process.h"
 #include "tests/support/stub_upstream.h"
+#include "tests/support/test_config.h"
 
 namespace tandem::testing {
 
@@ -19,6 +20,8 @@ class DispatcherHarness {
                              const std::string& extra_yaml = "", const std::string& blue_yaml = "");
 
   void Start();
+  // Writes `config` again (before a Start or a SIGHUP).
+  void Rewrite();
   void Kill();                // SIGKILL, no goodbye
   std::optional<int> Stop();  // SIGTERM and wait
   // Starts the stand-in trace at the configured port (after a trace outage).
@@ -37,6 +40,7 @@ class DispatcherHarness {
   std::string db_path() const { return dir.path() + "/blue.db"; }
 
   TempDir dir;
+  TestConfig config;
   std::unique_ptr<StubUpstream> trace;
   uint16_t trace_port = 0;
   std::unique_ptr<Process> proc;

@@ -109,7 +109,12 @@ std::string Process::Output() const {
   return out;
 }
 
-std::string TandemBinary() { return TANDEM_BINARY; }
+std::string TandemBinary() {
+  // TANDEM_TEST_BINARY runs the tests against another build (an older one, to
+  // see a test fail before its fix).
+  const char* other = std::getenv("TANDEM_TEST_BINARY");
+  return other && *other ? other : TANDEM_BINARY;
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "tandem-test-XXXXXX").string();

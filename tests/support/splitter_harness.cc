@@ -2,8 +2,6 @@
 
 #include <signal.h>
 
-#include <sstream>
-
 #include "tests/support/metrics_scrape.h"
 
 namespace tandem::testing {
@@ -27,23 +25,11 @@ SplitterHarness::SplitterHarness(SplitterHarnessOptions o) : opts(std::move(o)) 
 }
 
 void SplitterHarness::WriteConfig(const std::string& extra) {
-  std::ostringstream y;
-  y << "splitter:\n"
-    << "  listen: \"127.0.0.1:0\"\n"
-    << "  admin_listen: \"127.0.0.1:0\"\n"
-    << "  admin_token_env: TANDEM_TEST_ADMIN_TOKEN\n"
-    << "  state_file: state.json\n"
-    << "  compare_url: \"http://127.0.0.1:" << compare_port_ << "\"\n"
-    << extra << "colors:\n"
-    << "  blue:\n"
-    << "    dispatcher_listen: \"127.0.0.1:" << blue_port << "\"\n"
-    << "    trace_listen: \"127.0.0.1:1\"\n"
-    << "    dataset: { kind: sqlite, path: blue.db }\n"
-    << "  green:\n"
-    << "    dispatcher_listen: \"127.0.0.1:" << green->port() << "\"\n"
-    << "    trace_listen: \"127.0.0.1:1\"\n"
-    << "    dataset: { kind: sqlite, path: green.db }\n";
-  config_path = dir.Write("tandem.yaml", y.str());
+  config.compare_url = "http://127.0.0.1:" + std::to_string(compare_port_);
+  config.splitter_extra = extra;
+  config.blue.dispatcher_listen = "127.0.0.1:" + std::to_string(blue_port);
+  config.green.dispatcher_listen = "127.0.0.1:" + std::to_string(green->port());
+  config_path = config.Write(dir.path());
 }
 
 void SplitterHarness::Start() {

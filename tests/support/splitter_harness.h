@@ -8,6 +8,7 @@
 #include "common/fetch.h"
 #include "tests/support/process.h"
 #include "tests/support/stub_upstream.h"
+#include "tests/support/test_config.h"
 
 namespace tandem::testing {
 
@@ -47,6 +48,7 @@ class SplitterHarness {
   uint16_t blue_port = 0;
   uint16_t compare_port_ = 0;
   TempDir dir;
+  TestConfig config;
   std::string config_path;
   std::unique_ptr<Process> proc;
   uint16_t ingest_port = 0, admin_port = 0;

@@ -1,0 +1,46 @@
+#include "tests/support/test_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/stub_upstream.h"
+
+namespace tandem::testing {
+namespace {
+
+void Color(std::ostringstream& y, const char* name, const TestColorConfig& c) {
+  y << "  " << name << ":\n"
+    << "    dispatcher_listen: \"" << c.dispatcher_listen << "\"\n"
+    << "    trace_listen: \"" << c.trace_listen << "\"\n"
+    << "    dataset: "
+    << (c.dataset.empty() ? std::string("{ kind: sqlite, path: ") + name + ".db }" : c.dataset)
+    << "\n"
+    << c.extra;
+}
+
+}  // namespace
+
+std::string TestConfig::Yaml() const {
+  std::ostringstream y;
+  y << "splitter:\n"
+    << "  listen: \"" << listen << "\"\n"
+    << "  admin_listen: \"" << admin_listen << "\"\n"
+    << "  admin_token_env: TANDEM_TEST_ADMIN_TOKEN\n"
+    << "  state_file: state.json\n"
+    << "  compare_url: \""
+    << (compare_url.empty() ? "http://127.0.0.1:" + std::to_string(ClosedPort()) : compare_url)
+    << "\"\n"
+    << splitter_extra << "colors:\n";
+  Color(y, "blue", blue);
+  Color(y, "green", green);
+  y << "compare:\n  listen: \"127.0.0.1:0\"\n" << compare_extra << extra;
+  return y.str();
+}
+
+std::string TestConfig::Write(const std::string& dir) const {
+  std::string path = dir + "/tandem.yaml";
+  std::ofstream(path) << Yaml();
+  return path;
+}
+
+}  // namespace tandem::testing
