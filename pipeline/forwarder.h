@@ -29,7 +29,7 @@ namespace tandem::pipeline {
 class Forwarder {
  public:
   // Failed sends of one event, while trace takes others, before it is parked.
-  static constexpr int kRetryBudget = 10;
+  static constexpr int kRetryBudget = 8;
 
   // `on_advance` runs on the forwarder's thread each time its position moves.
   Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint, Dataset& dataset,

@@ -12,29 +12,6 @@
 namespace tandem::testing {
 namespace {
 
-// Valid JSON, invalid JSON and raw bytes: the dispatcher keeps them all as they came.
-std::string Body(int i) {
-  if (i % 10 == 7) return std::string("not json \x01\xff\x00 tail ", 18) + std::to_string(i);
-  return R"({"event":"pageview","deviceId":"d-)" + std::to_string(i) +
-         R"(","properties":{"path":"/p"}})";
-}
-
-// Posts events [from, to) eight at a time; returns the ids acknowledged with 202.
-std::vector<std::string> PostAll(DispatcherHarness& h, int from, int to) {
-  std::vector<std::string> acked;
-  for (int base = from; base < to; base += 8) {
-    std::vector<std::future<unsigned>> f;
-    for (int i = base; i < std::min(to, base + 8); ++i) {
-      f.push_back(std::async(std::launch::async,
-                             [&h, i] { return h.Post(TestId(i), 1700000000000 + i, Body(i)); }));
-    }
-    for (int i = base; i < std::min(to, base + 8); ++i) {
-      if (f[i - base].get() == 202) acked.push_back(TestId(i));
-    }
-  }
-  return acked;
-}
-
 auto PositionAbove(uint64_t p) {
   return [p](const nlohmann::json& j) { return j.value("position", uint64_t{0}) > p; };
 }
@@ -51,7 +28,7 @@ TEST(Dispatcher, AcknowledgedEventsSurviveKill9ByteForByte) {
   EXPECT_EQ(rows.size(), 300u);
   for (int i = 0; i < 300; ++i) {
     ASSERT_TRUE(rows.count(TestId(i))) << TestId(i);
-    EXPECT_EQ(rows[TestId(i)], Body(i)) << "byte for byte";
+    EXPECT_EQ(rows[TestId(i)], EventBody(i)) << "byte for byte";
   }
 }
 
@@ -87,7 +64,7 @@ TEST(Dispatcher, EveryEventReachesTraceOnceItIsBack) {
   for (const auto& r : h.trace->received()) {
     ids.insert(r.header("x-tandem-id"));
     int i = std::stoi(r.header("x-tandem-id").substr(24));
-    EXPECT_EQ(r.body, Body(i));
+    EXPECT_EQ(r.body, EventBody(i));
     EXPECT_EQ(r.header("x-tandem-role"), "live");
     EXPECT_EQ(r.header("x-tandem-received-at"), std::to_string(1700000000000 + i));
     EXPECT_EQ(r.header("user-agent"), "test-agent");
@@ -163,7 +140,7 @@ TEST(Dispatcher, LoadsIntoBigQueryOverHttpsWithTheServiceAccount) {
     ASSERT_TRUE(rows.count(TestId(i)));
     // BigQuery STRING holds UTF-8 only; the spool keeps the original bytes of the others.
     if (i % 10 != 7) {
-      EXPECT_EQ(rows[TestId(i)]["data"], Body(i));
+      EXPECT_EQ(rows[TestId(i)]["data"], EventBody(i));
     }
   }
   EXPECT_TRUE(stub.violations().empty()) << stub.violations().front();

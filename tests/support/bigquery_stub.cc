@@ -76,6 +76,16 @@ BigQueryStub::BigQueryStub(const TestPki& pki, int token_ttl_s)
   server_ = std::make_unique<HttpsStub>(pki, [this](const http::Request& r) { return Handle(r); });
 }
 
+void BigQueryStub::RejectRowsAlways(std::set<std::string> ids) {
+  std::lock_guard<std::mutex> l(mu_);
+  reject_always_ = std::move(ids);
+}
+
+void BigQueryStub::FailNextBootstraps(int count) {
+  std::lock_guard<std::mutex> l(mu_);
+  fail_bootstraps_ = count;
+}
+
 void BigQueryStub::FailNextInserts(unsigned status, int count) {
   std::lock_guard<std::mutex> l(mu_);
   fail_status_ = status;
@@ -200,6 +210,10 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
     return Error(400, "parse error");
   }
   if (req.method() == http::Verb::post && path == "/datasets") {
+    if (fail_bootstraps_ > 0) {
+      --fail_bootstraps_;
+      return Error(503, "injected failure");
+    }
     std::string id = body["datasetReference"].value("datasetId", "");
     if (id.empty() || body["datasetReference"].value("projectId", "") != "test-project")
       violations_.push_back("datasets.insert shape");
@@ -234,6 +248,7 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
       --fail_count_;
       return Error(fail_status_, "injected failure");
     }
+    if (!tables_.count(table)) return Error(404, "Not found: Table test-project:" + table);
     const json& rows = body["rows"];
     if (!rows.is_array() || rows.empty() || rows.size() > 500)
       violations_.push_back("insertAll: rows must be 1..500");
@@ -248,6 +263,12 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
       if (reject_once_.erase(id))
         errors.push_back(
             {{"index", i}, {"errors", {{{"reason", "backendError"}, {"message", "try again"}}}}});
+      else if (reject_always_.count(id))
+        errors.push_back({{"index", i},
+                          {"errors",
+                           {{{"reason", "invalid"},
+                             {"location", "data"},
+                             {"message", "no such field: data"}}}}});
     }
     if (!errors.empty()) {
       // As BigQuery does without skipInvalidRows: nothing is stored, the other rows are "stopped".

@@ -23,6 +23,11 @@ class BigQueryStub {
 
   void FailNextInserts(unsigned status, int count);
   void RejectRowsOnce(std::set<std::string> insert_ids);
+  // These rows are refused for good (reason "invalid"), as BigQuery refuses a row
+  // that does not match the table's schema.
+  void RejectRowsAlways(std::set<std::string> insert_ids);
+  // datasets.insert answers 503 this many times (a bootstrap that fails at start).
+  void FailNextBootstraps(int count);
   void set_page_size(size_t n);
   void RevokeTokens();  // every issued token answers 401 from now on
 
@@ -46,7 +51,8 @@ class BigQueryStub {
   size_t token_requests_ = 0, insert_calls_ = 0, max_rows_ = 0, page_size_ = 2, jobs_ = 0;
   unsigned fail_status_ = 0;
   int fail_count_ = 0;
-  std::set<std::string> reject_once_;
+  std::set<std::string> reject_once_, reject_always_;
+  int fail_bootstraps_ = 0;
   std::set<std::string> datasets_, tables_;
   std::map<std::string, std::map<std::string, nlohmann::json>> rows_;
   std::vector<std::string> violations_;

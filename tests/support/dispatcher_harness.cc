@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <cstdio>
+#include <future>
+#include <thread>
 
 #include "tests/support/metrics_scrape.h"
 
@@ -13,6 +15,28 @@ std::string TestId(int i) {
   char buf[40];
   std::snprintf(buf, sizeof(buf), "0190a1b2-c3d4-7e5f-8a9b-%012d", i);
   return buf;
+}
+
+std::string EventBody(int i) {
+  if (i % 10 == 7) return std::string("not json \x01\xff\x00 tail ", 18) + std::to_string(i);
+  return R"({"event":"pageview","deviceId":"d-)" + std::to_string(i) +
+         R"(","properties":{"path":"/p"}})";
+}
+
+std::vector<std::string> PostAll(DispatcherHarness& h, int from, int to) {
+  std::vector<std::string> acked;
+  for (int base = from; base < to; base += 8) {
+    std::vector<std::future<unsigned>> f;
+    for (int i = base; i < std::min(to, base + 8); ++i) {
+      f.push_back(std::async(std::launch::async, [&h, i] {
+        return h.Post(TestId(i), 1700000000000 + i, EventBody(i));
+      }));
+    }
+    for (int i = base; i < std::min(to, base + 8); ++i) {
+      if (f[i - base].get() == 202) acked.push_back(TestId(i));
+    }
+  }
+  return acked;
 }
 
 DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_yaml,
@@ -33,8 +57,10 @@ DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_y
 void DispatcherHarness::Rewrite() { config.Write(dir.path()); }
 
 void DispatcherHarness::Start() {
-  proc = std::make_unique<Process>(std::vector<std::string>{
-      TandemBinary(), "dispatcher", "-c", dir.path() + "/tandem.yaml", "--color", "blue"});
+  proc = std::make_unique<Process>(
+      std::vector<std::string>{TandemBinary(), "dispatcher", "-c", dir.path() + "/tandem.yaml",
+                               "--color", "blue"},
+      std::vector<std::string>{}, file_size_limit);
   auto line = proc->WaitForLog("listening");
   if (!line) throw std::runtime_error("the dispatcher did not start:\n" + proc->Output());
   port = (*line)["port"].get<uint16_t>();
@@ -76,6 +102,16 @@ double DispatcherHarness::Metric(const std::string& sample) {
 
 std::string DispatcherHarness::MetricsUrl() const {
   return "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+}
+
+size_t DispatcherHarness::WaitForRawRows(size_t n, std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t have = RawRows().size();
+  while (have != n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the loader commits in batches
+    have = RawRows().size();
+  }
+  return have;
 }
 
 std::map<std::string, std::string> DispatcherHarness::RawRows() const {

@@ -36,6 +36,9 @@ class DispatcherHarness {
 
   // raw rows: tandem_id -> data, read with the sqlite3 C API.
   std::map<std::string, std::string> RawRows() const;
+  // Reads raw until it holds `n` rows or `timeout` passes; returns the last count.
+  size_t WaitForRawRows(size_t n,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
   std::string MetricsUrl() const;
   std::string db_path() const { return dir.path() + "/blue.db"; }
 
@@ -45,9 +48,14 @@ class DispatcherHarness {
   uint16_t trace_port = 0;
   std::unique_ptr<Process> proc;
   uint16_t port = 0;
+  std::optional<uint64_t> file_size_limit;  // RLIMIT_FSIZE for the next Start
 };
 
 // A UUIDv7-shaped id for test events.
 std::string TestId(int i);
+// Event i's body: valid JSON mostly, every tenth invalid JSON with raw bytes.
+std::string EventBody(int i);
+// Posts events [from, to) eight at a time; returns the ids acknowledged with 202.
+std::vector<std::string> PostAll(DispatcherHarness& h, int from, int to);
 
 }  // namespace tandem::testing

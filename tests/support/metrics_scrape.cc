@@ -1,6 +1,8 @@
 #include "tests/support/metrics_scrape.h"
 
+#include <functional>
 #include <sstream>
+#include <thread>
 
 #include "common/fetch.h"
 
@@ -15,12 +17,35 @@ double ScrapeMetric(const std::string& url, const std::string& sample) {
   return -1;
 }
 
+namespace {
+
+// Scrapes until `done(value)` or the deadline, pausing between scrapes (a few
+// milliseconds, growing to 100) so a wait does not spin a core the services need.
+double WaitFor(const std::string& url, const std::string& sample,
+               const std::function<bool(double)>& done, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(2);
+  double v = ScrapeMetric(url, sample);
+  while (!done(v) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+    v = ScrapeMetric(url, sample);
+  }
+  return v;
+}
+
+}  // namespace
+
 double WaitForMetric(const std::string& url, const std::string& sample, double value,
                      std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  double v = ScrapeMetric(url, sample);
-  while (v != value && std::chrono::steady_clock::now() < deadline) v = ScrapeMetric(url, sample);
-  return v;
+  return WaitFor(
+      url, sample, [value](double v) { return v == value; }, timeout);
+}
+
+double WaitForMetricAtLeast(const std::string& url, const std::string& sample, double value,
+                            std::chrono::milliseconds timeout) {
+  return WaitFor(
+      url, sample, [value](double v) { return v >= value; }, timeout);
 }
 
 }  // namespace tandem::testing

@@ -11,5 +11,8 @@ double ScrapeMetric(const std::string& url, const std::string& sample);
 // Scrapes until the sample equals `value` or `timeout` passes; returns the last value.
 double WaitForMetric(const std::string& url, const std::string& sample, double value,
                      std::chrono::milliseconds timeout);
+// Scrapes until the sample is at least `value` or `timeout` passes; returns the last value.
+double WaitForMetricAtLeast(const std::string& url, const std::string& sample, double value,
+                            std::chrono::milliseconds timeout);
 
 }  // namespace tandem::testing

@@ -1,6 +1,7 @@
 #include "tests/support/process.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +13,8 @@ extern char** environ;
 
 namespace tandem::testing {
 
-Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
+Process::Process(std::vector<std::string> argv, std::vector<std::string> env,
+                 std::optional<uint64_t> file_size_limit) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> envs;
@@ -23,6 +25,10 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env) {
     dup2(fds[1], STDERR_FILENO);
     // Descriptors the test holds (stand-ins' listening sockets) must not leak into the child.
     close_range(3, ~0U, 0);
+    if (file_size_limit) {
+      rlimit lim{*file_size_limit, *file_size_limit};
+      setrlimit(RLIMIT_FSIZE, &lim);
+    }
     std::vector<char*> a, en;
     for (auto& s : argv) a.push_back(s.data());
     a.push_back(nullptr);

@@ -19,7 +19,9 @@ namespace tandem::testing {
 class Process {
  public:
   // argv[0] is the executable. `env` entries are NAME=VALUE added to the environment.
-  Process(std::vector<std::string> argv, std::vector<std::string> env = {});
+  // `file_size_limit`, when set, is the child's RLIMIT_FSIZE (a disk that fills up).
+  Process(std::vector<std::string> argv, std::vector<std::string> env = {},
+          std::optional<uint64_t> file_size_limit = std::nullopt);
   ~Process();  // SIGKILLs the process if it still runs
 
   pid_t pid() const { return pid_; }

@@ -25,6 +25,11 @@ void StubUpstream::set_body(const std::string& body) {
   body_ = body;
 }
 
+void StubUpstream::set_status_for(const std::string& id, unsigned status) {
+  std::lock_guard<std::mutex> l(mu_);
+  status_for_[id] = status;
+}
+
 std::vector<Received> StubUpstream::received() const {
   std::lock_guard<std::mutex> l(mu_);
   return received_;
@@ -40,9 +45,11 @@ void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info,
                           http::Respond respond) {
   std::string id(req["X-Tandem-Id"]);
   std::string body;
+  unsigned status = status_.load();
   {
     std::lock_guard<std::mutex> l(mu_);
     body = body_;
+    if (auto it = status_for_.find(id); it != status_for_.end()) status = it->second;
     if (record_) {
       Received r;
       r.method = std::string(req.method_string());
@@ -59,7 +66,6 @@ void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info,
     count_.fetch_add(1);
   }
   cv_.notify_all();
-  unsigned status = status_.load();
   if (status == 0) {
     std::lock_guard<std::mutex> l(mu_);
     never_answered_.push_back(std::move(respond));

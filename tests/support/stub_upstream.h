@@ -40,6 +40,8 @@ class StubUpstream : public http::Handler {
   // Default answer: 202 {"id": X-Tandem-Id}. Status 0 means "never answer".
   void set_status(unsigned status) { status_ = status; }
   void set_delay(std::chrono::milliseconds d) { delay_ms_ = d.count(); }
+  // Answers `status` to every request whose X-Tandem-Id is `id` (a poison event).
+  void set_status_for(const std::string& id, unsigned status);
   // Overrides the body for every path (used to stand in for compare's /v1/report).
   void set_body(const std::string& body);
 
@@ -61,6 +63,7 @@ class StubUpstream : public http::Handler {
   mutable std::condition_variable cv_;
   std::vector<Received> received_;
   std::string body_;
+  std::map<std::string, unsigned> status_for_;
   std::vector<http::Respond> never_answered_;
 };
 
