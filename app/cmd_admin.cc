@@ -1,6 +1,7 @@
 // status, promote, rollback: thin clients of the splitter's admin API.
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "app/admin_api.h"
 #include "app/commands.h"
@@ -66,28 +67,52 @@ int ShowStatus(const std::string& file) {
   return 0;
 }
 
-int Promote(const std::string& file, bool force, const std::string& reason) {
-  Config c = LoadConfig(file);
-  std::string token = AdminToken(c);
-  if (token.empty()) return NeedToken(c);
-  if (force && reason.empty()) {
-    std::cerr << "--force needs --reason TEXT: forced promotions are logged with their reason\n";
-    return 2;
+namespace {
+
+// The live color now, from the admin API; nullopt (and a message) when unknown.
+std::optional<Color> CurrentLive(const Config& c, const std::string& token) {
+  FetchResult st = Fetch(http::Verb::get, AdminUrl(c, "/admin/v1/state"), "", token, kTimeout);
+  if (st.ec) {
+    Unreachable(c, st);
+    return std::nullopt;
   }
-  json body = json::object();
-  if (force) body = {{"force", true}, {"reason", reason}};
-  FetchResult r =
-      Fetch(http::Verb::post, AdminUrl(c, "/admin/v1/promote"), body.dump(), token, kTimeout);
+  json j = json::parse(st.res.body(), nullptr, false);
+  std::optional<Color> live;
+  if (st.res.result_int() == 200 && j.is_object() && j.contains("live") && j["live"].is_string()) {
+    live = ParseColor(j["live"].get<std::string>());
+  }
+  if (!live)
+    std::cerr << "admin API answered " << st.res.result_int() << ": " << st.res.body() << "\n";
+  return live;
+}
+
+// POST promote or rollback with expect_live: the swap happens only from the
+// color this command saw live, so a retried or concurrent command never swaps
+// twice. A transport error is retried once with the same expect_live.
+int Swap(const Config& c, const std::string& token, const char* path, json body, Color expect,
+         const char* done_verb) {
+  body["expect_live"] = ColorName(expect);
+  FetchResult r = Fetch(http::Verb::post, AdminUrl(c, path), body.dump(), token, kTimeout);
+  if (r.ec) r = Fetch(http::Verb::post, AdminUrl(c, path), body.dump(), token, kTimeout);
   if (r.ec) return Unreachable(c, r);
   json j = json::parse(r.res.body(), nullptr, false);
   if (r.res.result_int() == 200) {
-    std::cout << "promoted: live is now " << j.value("live", "?") << " (candidate "
+    std::cout << done_verb << ": live is now " << j.value("live", "?") << " (candidate "
               << j.value("candidate", "?") << ")\n";
     return 0;
   }
-  std::cerr << "promotion refused (" << r.res.result_int()
+  if (r.res.result_int() == 409 && j.is_object() && j.contains("state") && j["state"].is_object()) {
+    // The swap this command asked for has happened already (a retry after a lost
+    // answer, or another operator): nothing more to do.
+    std::string live = j["state"].value("live", "?");
+    if (live == ColorName(Other(expect))) {
+      std::cout << "nothing to swap: live is already " << live << "\n";
+      return 0;
+    }
+  }
+  std::cerr << path << " refused (" << r.res.result_int()
             << "): " << (j.is_object() ? j.value("error", r.res.body()) : r.res.body()) << "\n";
-  if (j.is_object() && j.contains("reasons")) {
+  if (j.is_object() && j.contains("reasons") && j["reasons"].is_array()) {
     for (const auto& reason : j["reasons"])
       std::cerr << "  - " << (reason.is_string() ? reason.get<std::string>() : reason.dump())
                 << "\n";
@@ -95,19 +120,34 @@ int Promote(const std::string& file, bool force, const std::string& reason) {
   return 1;
 }
 
-int Rollback(const std::string& file) {
+}  // namespace
+
+int Promote(const std::string& file, const SwapOptions& o) {
   Config c = LoadConfig(file);
   std::string token = AdminToken(c);
   if (token.empty()) return NeedToken(c);
-  FetchResult r = Fetch(http::Verb::post, AdminUrl(c, "/admin/v1/rollback"), "{}", token, kTimeout);
-  if (r.ec) return Unreachable(c, r);
-  if (r.res.result_int() != 200) {
-    std::cerr << "rollback failed (" << r.res.result_int() << "): " << r.res.body() << "\n";
-    return 1;
+  if (o.force && o.reason.empty()) {
+    std::cerr << "--force needs --reason TEXT: forced promotions are logged with their reason\n";
+    return 2;
   }
-  json j = json::parse(r.res.body(), nullptr, false);
-  std::cout << "rolled back: live is now " << j.value("live", "?") << "\n";
-  return 0;
+  std::optional<Color> expect =
+      o.expect_live.empty() ? CurrentLive(c, token) : ParseColor(o.expect_live);
+  if (!expect) return 1;
+  json body = json::object();
+  if (o.force) body = {{"force", true}, {"reason", o.reason}};
+  return Swap(c, token, "/admin/v1/promote", body, *expect, "promoted");
+}
+
+int Rollback(const std::string& file, const SwapOptions& o) {
+  Config c = LoadConfig(file);
+  std::string token = AdminToken(c);
+  if (token.empty()) return NeedToken(c);
+  std::optional<Color> expect =
+      o.expect_live.empty() ? CurrentLive(c, token) : ParseColor(o.expect_live);
+  if (!expect) return 1;
+  json body = json::object();
+  if (!o.reason.empty()) body["reason"] = o.reason;
+  return Swap(c, token, "/admin/v1/rollback", body, *expect, "rolled back");
 }
 
 }  // namespace tandem::app

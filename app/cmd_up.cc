@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "common/backoff.h"
 #include "common/config.h"
 #include "common/log.h"
 
@@ -67,6 +68,7 @@ int Up(const std::string& file, const std::string& self) {
   sigaddset(&mask, SIGCHLD);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   sigprocmask(SIG_BLOCK, &mask, &old_mask);
 
   for (auto& c : children) {
@@ -79,6 +81,13 @@ int Up(const std::string& file, const std::string& self) {
   for (;;) {
     timespec ts{0, 200 * 1000 * 1000};
     int sig = sigtimedwait(&mask, nullptr, &ts);
+    if (sig == SIGHUP) {
+      // Each child reloads what it can; the supervisor itself has nothing to reload.
+      for (auto& c : children) {
+        if (c.pid > 0) kill(c.pid, SIGHUP);
+      }
+      log::Info("SIGHUP passed on to the children");
+    }
     if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
       stopping = true;
       stop_deadline = Clock::now() + std::chrono::seconds(20);
@@ -97,7 +106,7 @@ int Up(const std::string& file, const std::string& self) {
         bool was_healthy = Clock::now() - c.started > std::chrono::seconds(60);
         c.failures = was_healthy ? 1 : c.failures + 1;
         auto backoff =
-            std::chrono::milliseconds(std::min(30000, 500 << std::min(c.failures - 1, 6)));
+            Backoff(c.failures - 1, {std::chrono::milliseconds(500), std::chrono::seconds(30)});
         c.restart_at = Clock::now() + backoff;
         log::Warn("child exited; restarting",
                   {{"child", c.name}, {"status", status}, {"backoff_ms", backoff.count()}});

@@ -9,8 +9,14 @@ namespace tandem::app {
 
 int CheckConfig(const std::string& file);
 int ShowStatus(const std::string& file);
-int Promote(const std::string& file, bool force, const std::string& reason);
-int Rollback(const std::string& file);
+struct SwapOptions {
+  bool force = false;
+  std::string reason;
+  // The color the caller saw live; empty: read it from the admin API first.
+  std::string expect_live;
+};
+int Promote(const std::string& file, const SwapOptions& o);
+int Rollback(const std::string& file, const SwapOptions& o);
 // `tandem bigquery bootstrap`: creates the color's dataset, tables and view (either kind).
 int Bootstrap(const std::string& file, Color color);
 

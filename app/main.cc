@@ -52,15 +52,23 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "live/candidate colors and the current verdict");
   status->add_option("-c,--config", config)->required();
 
-  bool force = false;
-  std::string reason;
+  tandem::app::SwapOptions so;
   auto* promote = app.add_subcommand("promote", "swap live and candidate, guarded by the verdict");
   promote->add_option("-c,--config", config)->required();
-  promote->add_flag("--force", force, "skip the verdict (needs --reason)");
-  promote->add_option("--reason", reason, "why, for the log");
+  promote->add_flag("--force", so.force, "skip the verdict (needs --reason)");
+  promote->add_option("--reason", so.reason, "why, for the log");
+  promote
+      ->add_option("--expect-live", so.expect_live,
+                   "swap only if this color is live (default: the one live now)")
+      ->check(CLI::IsMember({"blue", "green"}));
 
   auto* rollback = app.add_subcommand("rollback", "swap back to the previous live color");
   rollback->add_option("-c,--config", config)->required();
+  rollback->add_option("--reason", so.reason, "why, for the log");
+  rollback
+      ->add_option("--expect-live", so.expect_live,
+                   "swap only if this color is live (default: the one live now)")
+      ->check(CLI::IsMember({"blue", "green"}));
 
   tandem::app::ReplayOptions ro;
   auto* replay = app.add_subcommand("replay", "send events to the splitter at a set rate");
@@ -96,8 +104,8 @@ int main(int argc, char** argv) {
     if (*splitter) return tandem::splitter::RunSplitter(config);
     if (*up) return tandem::app::Up(config, SelfPath(argv[0]));
     if (*status) return tandem::app::ShowStatus(config);
-    if (*promote) return tandem::app::Promote(config, force, reason);
-    if (*rollback) return tandem::app::Rollback(config);
+    if (*promote) return tandem::app::Promote(config, so);
+    if (*rollback) return tandem::app::Rollback(config, so);
     if (*replay) return tandem::app::Replay(config, ro);
     if (*dispatcher) return tandem::pipeline::RunDispatcher(config, *tandem::ParseColor(color));
     if (*trace) return NotYet("trace");

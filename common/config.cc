@@ -62,6 +62,9 @@ void ReadSplitter(YamlMap& m, SplitterConfig& s) {
   }
   m.U32("header_timeout_ms", s.header_timeout_ms, 1);
   m.U32("idle_timeout_ms", s.idle_timeout_ms, 1);
+  m.U32("first_byte_timeout_ms", s.first_byte_timeout_ms, 1);
+  m.U32("max_connections", s.max_connections, 16);
+  m.U32("admin_max_connections", s.admin_max_connections, 4);
   m.U32("drain_timeout_ms", s.drain_timeout_ms, 1);
   m.U32("threads", s.threads, 0, 256);
 }

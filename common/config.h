@@ -43,6 +43,11 @@ struct SplitterConfig {
   uint32_t header_timeout_ms = 10000;
   // Idle keep-alive connections from clients are closed after this long.
   uint32_t idle_timeout_ms = 60000;
+  // A new connection that sends nothing for this long is closed.
+  uint32_t first_byte_timeout_ms = 5000;
+  // Open client connections per listener (SPEC); the admin listener has its own cap.
+  uint32_t max_connections = 10000;
+  uint32_t admin_max_connections = 128;
   // SIGTERM waits at most this long for in-flight requests.
   uint32_t drain_timeout_ms = 10000;
   // Ingest worker threads; 0 means one per core.

@@ -11,6 +11,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <list>
 #include <optional>
 #include <unordered_set>
 
@@ -23,11 +24,23 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
 namespace {
+
+// After an error answer that closes the connection (413, 400), what the client
+// is still sending is read and dropped for a while before the close, as nginx's
+// lingering_close does: closing with unread data makes the kernel send a reset,
+// and the client may then never see the answer.
+constexpr auto kLingerTime = std::chrono::seconds(5);
+constexpr size_t kLingerBytes = 64 << 20;
+
 class Session;
 // The sessions of one worker thread; touched only on that thread.
 struct SessionSet {
   std::unordered_set<Session*> sessions;
+  // Sessions waiting for a request, longest-idle first: the ones closed to admit
+  // a new connection at max_connections.
+  std::list<Session*> idle;
 };
+
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
@@ -37,6 +50,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   void Accept();
   void Count(ProtocolError e) {
     if (opts.on_protocol_error) opts.on_protocol_error(e);
+  }
+  void Count(ConnectionEvent e) {
+    if (opts.on_connection_event) opts.on_connection_event(e);
   }
 
   IoWorkers& workers;
@@ -63,6 +79,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start() {
     set_->sessions.insert(this);
+    const size_t cap = server_->opts.max_connections;
+    if (cap && server_->open.load(std::memory_order_relaxed) > cap && !EvictIdle()) {
+      server_->Count(ConnectionEvent::kRefused);
+      return Close();
+    }
     error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ip_ = ep.address().to_string();
@@ -79,26 +100,59 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // Closes this idle session to make room for a new connection.
+  void Evict() {
+    evicted_ = true;
+    error_code ec;
+    stream_.socket().cancel(ec);
+  }
+
  private:
   const ServerOptions& opts() const { return server_->opts; }
+
+  // Closes the longest-idle session of this thread; false when none is idle.
+  bool EvictIdle() {
+    if (set_->idle.empty()) return false;
+    Session* oldest = set_->idle.front();
+    oldest->LeaveIdle();
+    oldest->Evict();
+    server_->Count(ConnectionEvent::kIdleEvicted);
+    return true;
+  }
+
+  void EnterIdle() {
+    idle_it_ = set_->idle.insert(set_->idle.end(), this);
+    in_idle_ = true;
+  }
+  void LeaveIdle() {
+    if (in_idle_) set_->idle.erase(idle_it_);
+    in_idle_ = false;
+  }
 
   void WaitForRequest() {
     if (server_->draining.load(std::memory_order_relaxed)) close_after_ = true;
     if (close_after_) return Close();
     busy_ = false;
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
-    // Idle keep-alive wait, bounded by idle_timeout; the request itself is then
-    // bounded by header_timeout from its first byte (slowloris protection).
-    idle_timer_.expires_after(opts().idle_timeout);
-    idle_timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (!ec) {
-        error_code ignored;
-        self->stream_.socket().cancel(ignored);
-      }
+    // A new connection must send something soon (first_byte_timeout); an idle
+    // keep-alive one may wait idle_timeout. The request itself is then bounded
+    // by header_timeout from its first byte (slowloris protection).
+    const bool fresh = requests_ == 0;
+    idle_timer_.expires_after(fresh ? opts().first_byte_timeout : opts().idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this(), fresh](error_code ec) {
+      if (ec) return;
+      if (fresh) self->first_byte_timed_out_ = true;
+      error_code ignored;
+      self->stream_.socket().cancel(ignored);
     });
+    EnterIdle();
     stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      self->LeaveIdle();
       self->idle_timer_.cancel();
-      if (ec || self->close_after_) return self->Close();
+      if (self->first_byte_timed_out_) self->server_->Count(ConnectionEvent::kFirstByteTimeout);
+      if (ec || self->close_after_ || self->evicted_ || self->first_byte_timed_out_) {
+        return self->Close();
+      }
       self->ReadHeader();
     });
   }
@@ -148,13 +202,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted) return Close();
     if (ec == bhttp::error::body_limit) {
       server_->Count(ProtocolError::kBodyTooLarge);
-      close_after_ = true;
+      close_after_ = linger_ = true;
+      head_ = false;
       return Write(JsonError(Status::payload_too_large, "body exceeds the size limit"));
     }
     if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
         ec != bhttp::error::partial_message) {
       server_->Count(ProtocolError::kMalformed);
-      close_after_ = true;
+      close_after_ = linger_ = true;
+      head_ = false;
       return Write(JsonError(Status::bad_request, "malformed request"));
     }
     Close();  // connection reset, partial message: nobody to answer
@@ -164,7 +220,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     stream_.expires_never();
     Request req = parser_->release();
+    ++requests_;
     if (!req.keep_alive()) close_after_ = true;
+    head_ = req.method() == Verb::head;
     RequestInfo info{worker_, peer_ip_};
     auto self = shared_from_this();
     server_->handler.Handle(std::move(req), info,
@@ -177,11 +235,32 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.version(11);
     res_.keep_alive(!close_after_);
     res_.prepare_payload();
+    // A HEAD answer carries the GET answer's headers, Content-Length included,
+    // and no body: a body would be read as the start of the next response.
+    if (head_) res_.body().clear();
     stream_.expires_after(opts().write_timeout);
     bhttp::async_write(stream_, res_, [self = shared_from_this()](error_code ec, size_t) {
       if (ec) return self->Close();
+      if (self->linger_) return self->LingerThenClose();
       self->WaitForRequest();
     });
+  }
+
+  void LingerThenClose() {
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(kLingerTime);
+    Discard();
+  }
+
+  void Discard() {
+    linger_buf_.resize(16 << 10);
+    stream_.async_read_some(asio::buffer(linger_buf_),
+                            [self = shared_from_this()](error_code ec, size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ >= kLingerBytes) return self->Close();
+                              self->Discard();
+                            });
   }
 
   void Close() {
@@ -194,6 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Forget() {
     if (forgotten_) return;
     forgotten_ = true;
+    LeaveIdle();
     set_->sessions.erase(this);
     server_->open.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -207,10 +287,19 @@ class Session : public std::enable_shared_from_this<Session> {
   Response res_;
   size_t worker_;
   std::shared_ptr<SessionSet> set_;
+  std::list<Session*>::iterator idle_it_;
   std::string peer_ip_;
+  std::string linger_buf_;
   std::chrono::steady_clock::time_point read_started_;
+  uint64_t requests_ = 0;
+  size_t lingered_ = 0;
   bool busy_ = false;
   bool close_after_ = false;
+  bool linger_ = false;
+  bool head_ = false;
+  bool in_idle_ = false;
+  bool evicted_ = false;
+  bool first_byte_timed_out_ = false;
   bool forgotten_ = false;
 };
 

@@ -18,6 +18,13 @@ namespace tandem::http {
 // Why a connection ended before its request reached the handler.
 enum class ProtocolError { kBodyTooLarge, kMalformed, kTimeout };
 
+// Why the server closed a connection to keep its own connection count bounded.
+enum class ConnectionEvent {
+  kIdleEvicted,       // the longest-idle connection, closed to admit a new one at the cap
+  kRefused,           // at the cap with no idle connection to close: the new one is closed
+  kFirstByteTimeout,  // a new connection that sent nothing within first_byte_timeout
+};
+
 struct RequestInfo {
   size_t worker = 0;    // index of the IoWorkers thread that runs this connection
   std::string peer_ip;  // the client's address
@@ -36,8 +43,14 @@ struct ServerOptions {
   uint64_t body_limit = 1 << 20;
   std::chrono::milliseconds header_timeout{10000};  // whole request, from its first byte
   std::chrono::milliseconds idle_timeout{60000};    // between keep-alive requests
+  std::chrono::milliseconds first_byte_timeout{
+      5000};  // from accept to a new connection's first byte
   std::chrono::milliseconds write_timeout{10000};
-  std::function<void(ProtocolError)> on_protocol_error;  // for metrics; may be empty
+  // Open connections; 0 = no cap. At the cap, as nginx does with reusable
+  // connections, the longest-idle connection is closed to admit the new one.
+  size_t max_connections = 0;
+  std::function<void(ProtocolError)> on_protocol_error;      // for metrics; may be empty
+  std::function<void(ConnectionEvent)> on_connection_event;  // for metrics; may be empty
 };
 
 class Server {

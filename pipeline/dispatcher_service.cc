@@ -1,5 +1,6 @@
 #include "pipeline/dispatcher_service.h"
 
+#include "common/descriptors.h"
 #include "common/http_server.h"
 #include "common/log.h"
 #include "common/service_runner.h"
@@ -12,7 +13,9 @@
 namespace tandem::pipeline {
 namespace {
 
-std::string SpoolDir(const Config& c, Color color) { return ForColor(c.color(color).spool_dir, color); }
+std::string SpoolDir(const Config& c, Color color) {
+  return ForColor(c.color(color).spool_dir, color);
+}
 
 // Everything the process runs, torn down in reverse order of declaration.
 class DispatcherProcess {
@@ -25,14 +28,15 @@ class DispatcherProcess {
         dm_(metrics_),
         loader_checkpoint_(SpoolDir(config_, color) + "/loader.checkpoint"),
         forwarder_checkpoint_(SpoolDir(config_, color) + "/forwarder.checkpoint"),
-        spool_(SpoolOptions{.dir = SpoolDir(config_, color),
-                            .max_bytes = cc_.spool_max_bytes,
-                            .resume_at = std::max(loader_checkpoint_.Load(), forwarder_checkpoint_.Load()),
-                            .on_commit =
-                                [this](size_t n, double s) {
-                                  dm_.commit_seconds.Observe(s);
-                                  dm_.commit_records.Observe(static_cast<double>(n));
-                                }}),
+        spool_(SpoolOptions{
+            .dir = SpoolDir(config_, color),
+            .max_bytes = cc_.spool_max_bytes,
+            .resume_at = std::max(loader_checkpoint_.Load(), forwarder_checkpoint_.Load()),
+            .on_commit =
+                [this](size_t n, double s) {
+                  dm_.commit_seconds.Observe(s);
+                  dm_.commit_records.Observe(static_cast<double>(n));
+                }}),
         dataset_(OpenDataset(config_, color)),
         dead_letter_(SpoolDir(config_, color) + "/dead-letter.jsonl"),
         // Retention runs on the consumers' threads, which may block on disk:
@@ -73,6 +77,10 @@ class DispatcherProcess {
   static http::ServerOptions Options(const Config& c) {
     http::ServerOptions o;
     o.body_limit = c.splitter.max_body_bytes;
+    // Its clients are splitters with keep-alive pools; the cap only stops a flood
+    // from taking the descriptors the spool, the dataset and trace need.
+    uint64_t limit = RaiseDescriptorLimit();
+    o.max_connections = static_cast<size_t>(limit > 512 ? limit - 256 : limit / 2);
     return o;
   }
 
@@ -94,10 +102,12 @@ class DispatcherProcess {
     }
     const ColorConfig& nc = next.color(color_);
     spool_.set_max_bytes(nc.spool_max_bytes);
-    if (!(nc.dispatcher_listen == cc_.dispatcher_listen) || !(nc.trace_listen == cc_.trace_listen) ||
-        nc.spool_dir != cc_.spool_dir ||
+    if (!(nc.dispatcher_listen == cc_.dispatcher_listen) ||
+        !(nc.trace_listen == cc_.trace_listen) || nc.spool_dir != cc_.spool_dir ||
         next.splitter.max_body_bytes != config_.splitter.max_body_bytes) {
-      log::Warn("reload: addresses, spool_dir, dataset and max_body_bytes take effect at the next restart");
+      log::Warn(
+          "reload: addresses, spool_dir, dataset and max_body_bytes take effect at the next "
+          "restart");
     }
     log::Info("config reloaded", {{"file", file_}, {"spool_max_bytes", nc.spool_max_bytes}});
   }
@@ -113,16 +123,18 @@ class DispatcherProcess {
     }
     if (r.corrupt_bytes > 0) {
       dm_.damage_corrupt.Increment();
-      log::Error("spool damage: corrupt bytes inside the last segment; the events after them are kept",
-                 {{"bytes", r.corrupt_bytes}, {"spool_dir", SpoolDir(config_, color_)}});
+      log::Error(
+          "spool damage: corrupt bytes inside the last segment; the events after them are kept",
+          {{"bytes", r.corrupt_bytes}, {"spool_dir", SpoolDir(config_, color_)}});
     }
     if (r.missing_bytes > 0) {
       dm_.damage_behind.Increment();
-      log::Error("spool damage: the spool ends before its consumers' checkpoints (segments lost); "
-                 "new events are written after the checkpoints",
-                 {{"missing_bytes", r.missing_bytes},
-                  {"resumed_at", spool_.durable_end()},
-                  {"spool_dir", SpoolDir(config_, color_)}});
+      log::Error(
+          "spool damage: the spool ends before its consumers' checkpoints (segments lost); "
+          "new events are written after the checkpoints",
+          {{"missing_bytes", r.missing_bytes},
+           {"resumed_at", spool_.durable_end()},
+           {"spool_dir", SpoolDir(config_, color_)}});
     }
   }
 

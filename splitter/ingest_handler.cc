@@ -7,6 +7,8 @@
 #include <random>
 
 #include "common/uuid7.h"
+#include "common/wire.h"
+#include "splitter/ingest_request.h"
 #include "splitter/sparrow_js.h"
 
 namespace tandem::splitter {
@@ -18,58 +20,18 @@ IngestSettings IngestSettings::From(const SplitterConfig& c) {
   s.mirror_fraction = c.mirror_fraction;
   s.upstream_timeout_ms = c.upstream_timeout_ms;
   s.max_inflight_per_color = c.max_inflight_per_color;
+  s.max_body_bytes = c.max_body_bytes;
   s.cors_origins.insert(c.cors_origins.begin(), c.cors_origins.end());
   return s;
 }
 
 namespace {
 
-// Headers that describe one hop, not the request (RFC 9110 section 7.6.1), and
-// those the splitter sets itself.
-bool DropOnForward(const http::Request::value_type& f) {
-  switch (f.name()) {
-    case http::Field::connection:
-    case http::Field::keep_alive:
-    case http::Field::proxy_authenticate:
-    case http::Field::proxy_authorization:
-    case http::Field::proxy_connection:
-    case http::Field::te:
-    case http::Field::trailer:
-    case http::Field::transfer_encoding:
-    case http::Field::upgrade:
-    case http::Field::host:
-    case http::Field::content_length:
-    case http::Field::expect:
-      return true;
-    default:
-      break;
-  }
-  std::string_view n = f.name_string();
-  if (beast::iequals(n, "x-forwarded-for")) return true;
-  return n.size() >= 9 && beast::iequals(n.substr(0, 9), "x-tandem-");
-}
-
-// "application/json; charset=utf-8" -> true for the two types Sparrow sends.
-bool AcceptedMediaType(std::string_view ct) {
-  auto semi = ct.find(';');
-  std::string_view type = ct.substr(0, semi);
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-  return beast::iequals(type, "application/json") || beast::iequals(type, "text/plain");
-}
-
 bool Sample(double fraction) {
   if (fraction >= 1.0) return true;
   if (fraction <= 0.0) return false;
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < fraction;
-}
-
-Outcome OutcomeOf(const boost::system::error_code& ec, const http::Response& res) {
-  if (ec == beast::error::timeout) return Outcome::kTimeout;
-  if (ec == http::kPoolFull) return Outcome::kShed;
-  if (ec || res.result_int() >= 500) return Outcome::kError;
-  return Outcome::kOk;
 }
 
 double Seconds(Clock::time_point since) {
@@ -91,8 +53,10 @@ IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState
       // breaker): a slow candidate then holds a few hundred sockets, not thousands.
       size_t cap =
           (config.splitter.candidate_max_connections + workers.size() - 1) / workers.size();
-      per_worker_[i].candidate[Index(c)] = http::ClientPool::Create(
-          workers.context(i), up, {.max_connections = cap, .max_waiting = cap});
+      auto pool = http::ClientPool::Create(workers.context(i), up,
+                                           {.max_connections = cap, .max_waiting = cap});
+      per_worker_[i].mirror[Index(c)] = std::make_unique<CandidateMirror>(
+          std::move(pool), c, candidate_inflight_[Index(c)], metrics_);
     }
   }
 }
@@ -155,7 +119,7 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info,
     res.set(http::Field::access_control_allow_origin, "*");
     return Finish(respond, std::move(res), "");
   }
-  if (path != "/v1/events") {
+  if (path != wire::kEventsPath) {
     metrics_.Rejected(Rejection::kNotFound);
     return Finish(
         respond,
@@ -179,61 +143,31 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info,
     res.set(http::Field::allow, "POST, OPTIONS");
     return Finish(respond, std::move(res), origin);
   }
-  auto ct = req.find(http::Field::content_type);
-  if (ct == req.end() || !AcceptedMediaType(ct->value())) {
-    metrics_.Rejected(Rejection::kUnsupportedMediaType);
-    return Finish(respond,
-                  http::JsonError(http::Status::unsupported_media_type,
-                                  "Content-Type must be application/json or text/plain"),
-                  origin);
+  PreparedEvent ev =
+      PrepareEvent(std::move(req), info.peer_ip, w.settings->max_body_bytes, NewUuid7());
+  if (!ev.upstream) {
+    metrics_.Rejected(ev.reason);
+    return Finish(respond, std::move(ev.refusal), origin);
   }
-  if (req.body().empty()) {
-    metrics_.Rejected(Rejection::kEmptyBody);
-    return Finish(respond, http::JsonError(http::Status::bad_request, "empty body"), origin);
-  }
-
-  // Stamp: one id and timestamp, the same for both colors.
-  Uuid7 id = NewUuid7();
-  http::Request up{http::Verb::post, "/v1/events", 11};
-  for (const auto& f : req) {
-    if (!DropOnForward(f)) up.insert(f.name(), f.name_string(), f.value());
-  }
-  std::string xff;
-  if (auto it = req.find("X-Forwarded-For"); it != req.end()) xff = std::string(it->value()) + ", ";
-  xff += info.peer_ip;
-  up.set("X-Forwarded-For", xff);
-  up.set("X-Tandem-Id", id.text);
-  up.set("X-Tandem-Received-At", std::to_string(id.unix_ms));
-  up.body() = std::move(req.body());
-
+  http::Request& up = *ev.upstream;
   Color live = state_.live();
   Color candidate = Other(live);
   // The candidate copy is made only when it will be sent: a shed copy costs one atomic.
-  const bool mirror = Sample(w.settings->mirror_fraction) && AdmitCandidate(w, candidate);
+  CandidateMirror& mirror = *w.mirror[Index(candidate)];
+  const bool mirrored =
+      Sample(w.settings->mirror_fraction) && mirror.Admit(w.settings->max_inflight_per_color);
   http::Request candidate_copy;
-  if (mirror) {
+  if (mirrored) {
     candidate_copy = up;
-    candidate_copy.set("X-Tandem-Role", "candidate");
+    candidate_copy.set(wire::kRole, wire::kRoleCandidate);
   }
-  up.set("X-Tandem-Role", "live");
+  up.set(wire::kRole, wire::kRoleLive);
   // The live copy goes first: initiating it writes to the socket at once.
   Forward(w, std::move(up), live, std::move(respond), origin);
-  if (mirror) Mirror(w, std::move(candidate_copy), candidate);
-}
-
-bool IngestHandler::AdmitCandidate(Worker& w, Color candidate) {
-  if (!w.breakers[Index(candidate)].Allow(Clock::now())) {
-    metrics_.Forwarded(candidate, Role::kCandidate, Outcome::kError);
-    return false;
+  if (mirrored) {
+    mirror.Send(std::move(candidate_copy),
+                std::chrono::milliseconds(w.settings->upstream_timeout_ms));
   }
-  auto& inflight = candidate_inflight_[Index(candidate)];
-  if (inflight.fetch_add(1, std::memory_order_relaxed) >=
-      static_cast<int64_t>(w.settings->max_inflight_per_color)) {
-    inflight.fetch_sub(1, std::memory_order_relaxed);
-    metrics_.Forwarded(candidate, Role::kCandidate, Outcome::kShed);
-    return false;
-  }
-  return true;
 }
 
 void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Respond respond,
@@ -265,23 +199,6 @@ void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Res
           out.set(http::Field::content_type, it->value());
         out.body() = std::move(res.body());
         Finish(respond, std::move(out), origin);
-      });
-}
-
-void IngestHandler::Mirror(Worker& w, http::Request&& up, Color candidate) {
-  auto start = Clock::now();
-  w.candidate[Index(candidate)]->Send(
-      std::move(up), std::chrono::milliseconds(w.settings->upstream_timeout_ms),
-      [this, &w, candidate, start](boost::system::error_code ec, http::Response&& res) {
-        candidate_inflight_[Index(candidate)].fetch_sub(1, std::memory_order_relaxed);
-        CandidateBreaker& breaker = w.breakers[Index(candidate)];
-        if (!ec) {
-          breaker.Success();
-        } else if (ec != beast::error::timeout && ec != http::kPoolFull) {
-          breaker.Failure(Clock::now());
-        }
-        metrics_.Latency(candidate, Role::kCandidate, Seconds(start));
-        metrics_.Forwarded(candidate, Role::kCandidate, OutcomeOf(ec, res));
       });
 }
 

@@ -1,6 +1,7 @@
 // POST /v1/events: stamp the request, send it to the live dispatcher and answer
-// with its reply; send a fire-and-forget copy to the candidate (Envoy's shadow
-// writer: the candidate never delays or fails the live path).
+// with its reply; send a fire-and-forget copy to the candidate (CandidateMirror:
+// the candidate never delays or fails the live path). Also serves the SDK and
+// answers CORS preflights.
 #pragma once
 
 #include <atomic>
@@ -13,7 +14,7 @@
 #include "common/http_client.h"
 #include "common/http_server.h"
 #include "common/io_workers.h"
-#include "splitter/candidate_breaker.h"
+#include "splitter/candidate_mirror.h"
 #include "splitter/live_state.h"
 #include "splitter/splitter_metrics.h"
 
@@ -24,6 +25,7 @@ struct IngestSettings {
   double mirror_fraction = 1.0;
   uint32_t upstream_timeout_ms = 2000;
   uint32_t max_inflight_per_color = 8192;
+  uint64_t max_body_bytes = 65536;
   std::set<std::string> cors_origins;
   static IngestSettings From(const SplitterConfig& c);
 };
@@ -44,17 +46,12 @@ class IngestHandler : public http::Handler {
  private:
   struct Worker {
     std::shared_ptr<const IngestSettings> settings;
-    // Indexed by Color; a color's pools swap roles when it is promoted.
+    // Indexed by Color; a color's pool and mirror swap roles when it is promoted.
     std::shared_ptr<http::ClientPool> live[2];
-    std::shared_ptr<http::ClientPool> candidate[2];
-    CandidateBreaker breakers[2];
+    std::unique_ptr<CandidateMirror> mirror[2];
   };
   void Forward(Worker& w, http::Request&& up, Color live, http::Respond respond,
                const std::string& origin);
-  // Whether to send a candidate copy: the breaker is closed (else counted as an
-  // error) and a slot under max_inflight_per_color is free (else counted as shed).
-  bool AdmitCandidate(Worker& w, Color candidate);
-  void Mirror(Worker& w, http::Request&& up, Color candidate);
   void Finish(http::Respond& respond, http::Response&& res, const std::string& origin);
   void AddCors(http::Response& res, const std::string& origin) const;
 

@@ -1,6 +1,18 @@
 #include "splitter/splitter_metrics.h"
 
+#include <boost/beast/core/error.hpp>
+#include <iterator>
+
+#include "common/http_client.h"
+
 namespace tandem::splitter {
+
+Outcome OutcomeOf(const boost::system::error_code& ec, const http::Response& res) {
+  if (ec == boost::beast::error::timeout) return Outcome::kTimeout;
+  if (ec == http::kPoolFull) return Outcome::kShed;
+  if (ec || res.result_int() >= 500) return Outcome::kError;
+  return Outcome::kOk;
+}
 
 SplitterMetrics::SplitterMetrics(Metrics& m)
     : responses_(m.Counter("tandem_splitter_responses_total",
@@ -31,12 +43,25 @@ SplitterMetrics::SplitterMetrics(Metrics& m)
                         "Client requests refused before forwarding, by reason");
   const char* reasons[] = {"body_too_large", "empty_body",         "unsupported_media_type",
                            "not_found",      "method_not_allowed", "malformed",
-                           "header_timeout", "cors_forbidden"};
+                           "header_timeout", "cors_forbidden",     "unsupported_encoding",
+                           "bad_encoding"};
+  static_assert(std::size(reasons) == static_cast<size_t>(Rejection::kCount));
   for (int i = 0; i < static_cast<int>(Rejection::kCount); ++i)
     rejected_[i] = &rej.Add({{"reason", reasons[i]}});
   // The usual answers exist from the start, so dashboards show zeros, not gaps.
   for (unsigned code : {202u, 400u, 403u, 404u, 405u, 413u, 415u, 502u, 504u}) {
     by_status_[code] = &responses_.Add({{"code", std::to_string(code)}});
+  }
+  auto& closed =
+      m.Counter("tandem_splitter_connections_closed_total",
+                "Client connections the splitter closed to stay within its caps, by reason");
+  auto& open = m.Gauge("tandem_splitter_open_connections", "Client connections open, by listener");
+  const char* listeners[] = {"ingest", "admin"};
+  const char* why[] = {"idle_evicted", "refused", "first_byte_timeout"};
+  for (int l = 0; l < 2; ++l) {
+    open_[l] = &open.Add({{"listener", listeners[l]}});
+    for (int r = 0; r < 3; ++r)
+      closed_[l][r] = &closed.Add({{"listener", listeners[l]}, {"reason", why[r]}});
   }
   auto& live = m.Gauge("tandem_splitter_live", "1 for the color that is live");
   for (int c = 0; c < 2; ++c) live_[c] = &live.Add({{"color", colors[c]}});

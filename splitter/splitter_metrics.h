@@ -5,11 +5,13 @@
 #include <atomic>
 
 #include "common/config.h"
+#include "common/http_server.h"
 #include "common/metrics.h"
 
 namespace tandem::splitter {
 
 enum class Role { kLive = 0, kCandidate = 1 };
+enum class Listener { kIngest = 0, kAdmin = 1 };
 enum class Outcome { kOk = 0, kError = 1, kTimeout = 2, kShed = 3 };
 enum class Rejection {
   kBodyTooLarge,
@@ -20,8 +22,14 @@ enum class Rejection {
   kMalformed,
   kHeaderTimeout,
   kCorsForbidden,
+  kUnsupportedEncoding,
+  kBadEncoding,
   kCount
 };
+
+// The outcome label of a copy's exchange with a dispatcher (SPEC section 9):
+// ok below 500, error for 5xx or transport errors, timeout, shed (never sent).
+Outcome OutcomeOf(const boost::system::error_code& ec, const http::Response& res);
 
 class SplitterMetrics {
  public:
@@ -38,6 +46,12 @@ class SplitterMetrics {
   void SetLive(Color live);
   void Admin(const char* endpoint, unsigned status);
   void Swap(const char* kind) { swaps_.Add({{"kind", kind}}).Increment(); }
+  void ConnectionClosed(Listener l, http::ConnectionEvent e) {
+    closed_[static_cast<int>(l)][static_cast<int>(e)]->Increment();
+  }
+  void SetOpenConnections(Listener l, size_t n) {
+    open_[static_cast<int>(l)]->Set(static_cast<double>(n));
+  }
   void SetInflight(Color c, Role r, double v) { inflight_[Index(c)][static_cast<int>(r)]->Set(v); }
 
  private:
@@ -48,6 +62,8 @@ class SplitterMetrics {
   prometheus::Family<prometheus::Counter>& responses_;
   std::array<std::atomic<prometheus::Counter*>, 600> by_status_{};
   prometheus::Gauge* live_[2];
+  prometheus::Counter* closed_[2][3];
+  prometheus::Gauge* open_[2];
   prometheus::Family<prometheus::Counter>& admin_;
   prometheus::Family<prometheus::Counter>& swaps_;
 };

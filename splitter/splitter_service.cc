@@ -1,11 +1,12 @@
 #include "splitter/splitter_service.h"
 
-
+#include "common/descriptors.h"
 #include "common/http_server.h"
 #include "common/io_workers.h"
 #include "common/log.h"
 #include "common/service_runner.h"
 #include "splitter/admin_handler.h"
+#include "splitter/connection_budget.h"
 #include "splitter/ingest_handler.h"
 
 namespace tandem::splitter {
@@ -14,11 +15,32 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-http::ServerOptions IngestOptions(const SplitterConfig& s, SplitterMetrics& m) {
+// The config with connection caps the descriptor limit can hold (logged when lowered).
+Config WithConnectionBudget(Config c) {
+  uint64_t limit = RaiseDescriptorLimit();
+  ConnectionBudget b = ConnectionBudget::For(c.splitter, limit);
+  if (b.lowered) {
+    log::Warn("the descriptor limit lowers the connection caps; raise LimitNOFILE for more",
+              {{"descriptor_limit", limit},
+               {"max_connections", b.ingest},
+               {"admin_max_connections", b.admin},
+               {"candidate_max_connections", b.candidate}});
+  }
+  c.splitter.max_connections = b.ingest;
+  c.splitter.admin_max_connections = b.admin;
+  c.splitter.candidate_max_connections = b.candidate;
+  return c;
+}
+
+http::ServerOptions ListenerOptions(const SplitterConfig& s, SplitterMetrics& m, Listener l) {
   http::ServerOptions o;
-  o.body_limit = s.max_body_bytes;
   o.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
   o.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
+  o.first_byte_timeout = std::chrono::milliseconds(s.first_byte_timeout_ms);
+  o.max_connections = l == Listener::kIngest ? s.max_connections : s.admin_max_connections;
+  o.on_connection_event = [&m, l](http::ConnectionEvent e) { m.ConnectionClosed(l, e); };
+  if (l == Listener::kAdmin) return o;
+  o.body_limit = s.max_body_bytes;
   o.on_protocol_error = [&m](http::ProtocolError e) {
     switch (e) {
       case http::ProtocolError::kBodyTooLarge:
@@ -42,7 +64,7 @@ class SplitterProcess {
  public:
   explicit SplitterProcess(const std::string& file)
       : file_(file),
-        config_(LoadConfig(file)),
+        config_(WithConnectionBudget(LoadConfig(file))),
         metrics_(),
         splitter_metrics_(metrics_),
         state_(config_.splitter.state_file, config_.splitter.initial_live),
@@ -52,8 +74,11 @@ class SplitterProcess {
         admin_(admin_workers_.context(0), config_, state_, metrics_, splitter_metrics_,
                [this] { BeforeScrape(); }),
         ingest_server_(ingest_workers_, config_.splitter.listen,
-                       IngestOptions(config_.splitter, splitter_metrics_), ingest_),
-        admin_server_(admin_workers_, config_.splitter.admin_listen, http::ServerOptions{}, admin_),
+                       ListenerOptions(config_.splitter, splitter_metrics_, Listener::kIngest),
+                       ingest_),
+        admin_server_(admin_workers_, config_.splitter.admin_listen,
+                      ListenerOptions(config_.splitter, splitter_metrics_, Listener::kAdmin),
+                      admin_),
         runner_(admin_workers_.context(0), Hooks()) {
     splitter_metrics_.SetLive(state_.live());
   }
@@ -79,6 +104,8 @@ class SplitterProcess {
 
  private:
   void BeforeScrape() {
+    splitter_metrics_.SetOpenConnections(Listener::kIngest, ingest_server_.open_connections());
+    splitter_metrics_.SetOpenConnections(Listener::kAdmin, admin_server_.open_connections());
     for (Color c : {Color::kBlue, Color::kGreen}) {
       splitter_metrics_.SetInflight(c, Role::kLive,
                                     static_cast<double>(ingest_.inflight(c, false)));

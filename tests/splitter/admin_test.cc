@@ -1,6 +1,7 @@
 // The admin API: token, state, promotion guarded by compare, rollback, persistence.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/splitter_harness.h"
@@ -105,6 +106,79 @@ TEST(SplitterAdmin, TheLiveColorSurvivesARestart) {
   ASSERT_EQ(h.Post(R"({"event":"x","deviceId":"d","properties":{}})").res.result_int(), 202u);
   ASSERT_EQ(h.blue->WaitFor(1), 1u);
   EXPECT_EQ(h.blue->received()[0].header("x-tandem-role"), "live");
+}
+
+TEST(SplitterAdmin, ARetriedRollbackWithExpectLiveSwapsOnce) {
+  SplitterHarness h;
+  h.Start();
+  const std::string body = R"({"expect_live":"green"})";
+  auto first = h.Admin(http::Verb::post, "/admin/v1/rollback", body);
+  ASSERT_EQ(first.res.result_int(), 200u) << first.res.body();
+  EXPECT_EQ(json::parse(first.res.body())["live"], "blue");
+  // The same call again (its answer was lost, say): nothing is swapped back.
+  auto again = h.Admin(http::Verb::post, "/admin/v1/rollback", body);
+  EXPECT_EQ(again.res.result_int(), 409u) << again.res.body();
+  EXPECT_EQ(json::parse(again.res.body())["state"]["live"], "blue");
+  EXPECT_EQ(json::parse(h.Admin(http::Verb::get, "/admin/v1/state").res.body())["live"], "blue");
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_swaps_total{kind="rollback"})"), 1);
+  // A forced promotion is guarded the same way.
+  EXPECT_EQ(h.Admin(http::Verb::post, "/admin/v1/promote",
+                    R"({"force":true,"reason":"r","expect_live":"green"})")
+                .res.result_int(),
+            409u);
+  EXPECT_EQ(h.Admin(http::Verb::post, "/admin/v1/rollback", R"({"expect_live":"purple"})")
+                .res.result_int(),
+            400u);
+}
+
+TEST(SplitterAdmin, ConcurrentRollbacksWithTheSameExpectLiveSwapOnce) {
+  SplitterHarness h;
+  h.Start();
+  std::vector<std::future<unsigned>> calls;
+  for (int i = 0; i < 8; ++i) {
+    calls.push_back(std::async(std::launch::async, [&h] {
+      return h.Admin(http::Verb::post, "/admin/v1/rollback", R"({"expect_live":"green"})")
+          .res.result_int();
+    }));
+  }
+  int ok = 0, conflict = 0;
+  for (auto& c : calls) {
+    unsigned code = c.get();
+    ok += code == 200;
+    conflict += code == 409;
+  }
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(conflict, 7);
+  EXPECT_EQ(json::parse(h.Admin(http::Verb::get, "/admin/v1/state").res.body())["live"], "blue");
+}
+
+TEST(SplitterAdmin, TheCliSendsExpectLiveSoARepeatedRollbackIsHarmless) {
+  SplitterHarness h;
+  h.Start();
+  // The CLI finds the admin API through the config: give it the port the splitter took.
+  TestConfig for_cli = h.config;
+  for_cli.admin_listen = "127.0.0.1:" + std::to_string(h.admin_port);
+  TempDir cli_dir;
+  const std::string cli_config = for_cli.Write(cli_dir.path());
+  auto cli = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {TandemBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process p(argv, {std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+    auto code = p.Wait();
+    return std::make_pair(code.value_or(-1), p.Output());
+  };
+  auto [code, out] = cli({"rollback", "-c", cli_config, "--expect-live", "green"});
+  EXPECT_EQ(code, 0) << out;
+  // Run again with the same expectation (a retry): it sees the swap is done.
+  std::tie(code, out) = cli({"rollback", "-c", cli_config, "--expect-live", "green"});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(json::parse(h.Admin(http::Verb::get, "/admin/v1/state").res.body())["live"], "blue");
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_swaps_total{kind="rollback"})"), 1);
+  EXPECT_TRUE(h.proc->WaitForLog("live color swapped"));
+  // Without --expect-live the CLI reads the live color first: a new rollback swaps back.
+  std::tie(code, out) = cli({"rollback", "-c", cli_config});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(json::parse(h.Admin(http::Verb::get, "/admin/v1/state").res.body())["live"], "green");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // SPEC section 10, the splitter's rows: each bad input gets its answer and a metric,
 // and nothing is forwarded.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -121,6 +122,80 @@ TEST_F(SplitterBadInput, ServesTheSdk) {
   EXPECT_EQ(r.res.result_int(), 200u);
   EXPECT_NE(r.res.body().find("sparrow"), std::string::npos);
   EXPECT_NE(std::string(r.res[http::Field::content_type]).find("javascript"), std::string::npos);
+}
+
+TEST_F(SplitterBadInput, HeadOfTheSdkSendsItsHeadersAndNoBody) {
+  // A HEAD answer followed by another answer on the same connection: a body after
+  // the HEAD answer would be read as the start of the second.
+  std::string out = RawExchange(h->ingest_port,
+                                "HEAD /sdk/sparrow.js HTTP/1.1\r\nHost: t\r\n\r\n"
+                                "GET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  EXPECT_NE(out.find("Content-Length: "), std::string::npos) << out;
+  size_t end = out.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_EQ(out.substr(end + 4, 12), "HTTP/1.1 404") << out;
+}
+
+TEST_F(SplitterBadInput, A413ReachesAClientThatSendsItsWholeBodyFirst) {
+  // Like most simple clients, this one writes the whole request (4 MiB against a
+  // 1 KiB limit) before it reads: the splitter must read and drop the rest of the
+  // body before closing, or the close resets the connection and the 413 is lost.
+  asio::io_context io;
+  tcp::socket sock(io);
+  sock.connect({asio::ip::make_address("127.0.0.1"), h->ingest_port});
+  const size_t size = 4 << 20;
+  std::string request =
+      "POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(size) + "\r\n\r\n" + std::string(size, 'a');
+  boost::system::error_code ec;
+  asio::write(sock, asio::buffer(request), ec);
+  EXPECT_FALSE(ec) << "the body could not be sent: " << ec.message();
+  std::string out;
+  char buf[4096];
+  while (out.find("\r\n\r\n") == std::string::npos) {
+    size_t n = sock.read_some(asio::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << "read error: " << ec.message() << "; got: " << out;
+}
+
+std::string Gzip(const std::string& in) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+TEST_F(SplitterBadInput, AGzipBodyThatDecodesPastTheLimitIs413) {
+  std::string bomb = Gzip(std::string(10 << 20, '{'));  // 10 MiB of '{' in ~10 KiB
+  ASSERT_LT(bomb.size(), 1024u * 20);
+  auto r = h->Post(bomb, "application/json", {{"Content-Encoding", "gzip"}});
+  // 413 from the wire limit (1 KiB) or from the decoded size: either way, never forwarded.
+  EXPECT_EQ(r.res.result_int(), 413u);
+  std::string small_bomb = Gzip(std::string(4096, ' '));
+  ASSERT_LT(small_bomb.size(), 1024u);
+  r = h->Post(small_bomb, "application/json", {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(r.res.result_int(), 413u) << "4 KiB decoded > 1 KiB limit";
+  EXPECT_EQ(Rejected("body_too_large"), 2);
+}
+
+TEST_F(SplitterBadInput, OtherContentEncodingsAre415AndBrokenGzipIs400) {
+  auto r = h->Post("\x1b\x00", "application/json", {{"Content-Encoding", "br"}});
+  EXPECT_EQ(r.res.result_int(), 415u);
+  EXPECT_EQ(Rejected("unsupported_encoding"), 1);
+  r = h->Post("not gzip at all", "application/json", {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(r.res.result_int(), 400u);
+  EXPECT_EQ(Rejected("bad_encoding"), 1);
 }
 
 }  // namespace

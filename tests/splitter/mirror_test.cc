@@ -2,6 +2,7 @@
 // never changes what live clients see.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <zlib.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <future>
@@ -123,6 +124,74 @@ TEST(SplitterMirror, ACandidateThatComesBackGetsCopiesAgain) {
   }
   EXPECT_GT(blue.count(), 0u);
   EXPECT_EQ(h.green->count(), static_cast<size_t>(sent));
+}
+
+TEST(SplitterMirror, ACandidateThatWasDownThenSlowGetsCopiesOnceItAnswersInTime) {
+  // Down (the breaker opens), then slow while starting (probes time out), then
+  // healthy: copies must flow again, whatever happened to the probes.
+  SplitterHarness h({.extra_splitter_yaml = "  upstream_timeout_ms: 200\n", .blue_down = true});
+  h.Start();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(h.Post(Event(i)).res.result_int(), 202u);
+  StubUpstream blue(h.blue_port);
+  blue.set_delay(std::chrono::milliseconds(1000));
+  int sent = 20;
+  // Keep sending until at least two probes reached the slow candidate (and timed out).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (blue.count() < 2 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_EQ(h.Post(Event(sent++)).res.result_int(), 202u);
+  }
+  ASSERT_GE(blue.count(), 2u) << "no probe reached the slow candidate";
+  ASSERT_GE(
+      h.WaitForMetric(
+          R"(tandem_splitter_forwarded_total{color="blue",outcome="timeout",role="candidate"})", 2,
+          std::chrono::seconds(5)),
+      2);
+  blue.set_delay(std::chrono::milliseconds(0));
+  size_t before = blue.count();
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (blue.count() < before + 50 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_EQ(h.Post(Event(sent++)).res.result_int(), 202u);
+  }
+  EXPECT_GE(blue.count(), before + 50) << "the breaker stayed open";
+}
+
+TEST(SplitterMirror, AGzipBodyTravelsDecodedToBothColors) {
+  SplitterHarness h;
+  h.Start();
+  std::string body = Event(1);
+  z_stream zs{};
+  ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string gz(256 + body.size(), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(body.data());
+  zs.avail_in = static_cast<uInt>(body.size());
+  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
+  zs.avail_out = static_cast<uInt>(gz.size());
+  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  gz.resize(zs.total_out);
+  deflateEnd(&zs);
+  auto r = h.Post(gz, "text/plain", {{"Content-Encoding", "gzip"}});
+  ASSERT_EQ(r.res.result_int(), 202u) << r.res.body();
+  ASSERT_EQ(h.green->WaitFor(1), 1u);
+  ASSERT_EQ(h.blue->WaitFor(1), 1u);
+  for (const auto& got : {h.green->received()[0], h.blue->received()[0]}) {
+    EXPECT_EQ(got.body, body);
+    EXPECT_EQ(got.header("content-encoding"), "");
+  }
+}
+
+TEST(SplitterMirror, AReloadThatFailsChangesNothing) {
+  SplitterHarness h;
+  h.Start();
+  // mirror_fraction would apply to ingest, the compare URL to admin: all or nothing.
+  h.WriteConfig("  mirror_fraction: 0.0\n");
+  h.config.compare_url = "http://";
+  h.config_path = h.config.Write(h.dir.path());
+  h.proc->Signal(SIGHUP);
+  ASSERT_TRUE(h.proc->WaitForLog("reload failed; keeping the running config"));
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(h.Post(Event(i)).res.result_int(), 202u);
+  EXPECT_EQ(h.blue->WaitFor(20), 20u) << "mirroring kept its running fraction";
+  EXPECT_EQ(json::parse(h.Admin(http::Verb::get, "/admin/v1/state").res.body())["mirror_fraction"],
+            1.0);
 }
 
 TEST(SplitterMirror, CandidateAnswering500ChangesNothingForLive) {

@@ -60,7 +60,7 @@ void DispatcherHarness::Start() {
   proc = std::make_unique<Process>(
       std::vector<std::string>{TandemBinary(), "dispatcher", "-c", dir.path() + "/tandem.yaml",
                                "--color", "blue"},
-      std::vector<std::string>{}, file_size_limit);
+      std::vector<std::string>{}, ProcessLimits{.file_size = file_size_limit});
   auto line = proc->WaitForLog("listening");
   if (!line) throw std::runtime_error("the dispatcher did not start:\n" + proc->Output());
   port = (*line)["port"].get<uint16_t>();

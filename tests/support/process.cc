@@ -14,7 +14,7 @@ extern char** environ;
 namespace tandem::testing {
 
 Process::Process(std::vector<std::string> argv, std::vector<std::string> env,
-                 std::optional<uint64_t> file_size_limit) {
+                 ProcessLimits limits) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> envs;
@@ -25,9 +25,13 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env,
     dup2(fds[1], STDERR_FILENO);
     // Descriptors the test holds (stand-ins' listening sockets) must not leak into the child.
     close_range(3, ~0U, 0);
-    if (file_size_limit) {
-      rlimit lim{*file_size_limit, *file_size_limit};
+    if (limits.file_size) {
+      rlimit lim{*limits.file_size, *limits.file_size};
       setrlimit(RLIMIT_FSIZE, &lim);
+    }
+    if (limits.open_files) {
+      rlimit lim{*limits.open_files, *limits.open_files};
+      setrlimit(RLIMIT_NOFILE, &lim);
     }
     std::vector<char*> a, en;
     for (auto& s : argv) a.push_back(s.data());

@@ -16,12 +16,18 @@
 
 namespace tandem::testing {
 
+// Resource limits for the child (setrlimit, soft and hard), to make a full disk
+// or a descriptor shortage.
+struct ProcessLimits {
+  std::optional<uint64_t> file_size;   // RLIMIT_FSIZE
+  std::optional<uint64_t> open_files;  // RLIMIT_NOFILE
+};
+
 class Process {
  public:
   // argv[0] is the executable. `env` entries are NAME=VALUE added to the environment.
-  // `file_size_limit`, when set, is the child's RLIMIT_FSIZE (a disk that fills up).
   Process(std::vector<std::string> argv, std::vector<std::string> env = {},
-          std::optional<uint64_t> file_size_limit = std::nullopt);
+          ProcessLimits limits = {});
   ~Process();  // SIGKILLs the process if it still runs
 
   pid_t pid() const { return pid_; }

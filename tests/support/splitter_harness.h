@@ -18,6 +18,7 @@ struct SplitterHarnessOptions {
   std::string extra_splitter_yaml;  // more keys under `splitter:`, each line indented by 2
   bool blue_down = false;           // nothing listens at blue's dispatcher_listen
   bool compare_down = false;
+  ProcessLimits limits;  // for the splitter process
 };
 
 class SplitterHarness {
