@@ -110,6 +110,34 @@ TEST_F(BigQueryDatasetTest, ATokenCloseToExpiryIsRefreshedAndA401GetsANewOne) {
   EXPECT_EQ(fresh.rows("raw").size(), 3u);
 }
 
+TEST_F(BigQueryDatasetTest, TheTokenUriComesFromTheKeyFileUnlessTheConfigSetsOne) {
+  BigQueryStub stub(pki);
+  DatasetConfig c = ConfigFor(pki, stub);
+  c.token_uri.clear();  // the key file says stub.token_uri(), as Google's libraries read it
+  BigQueryDataset from_file(c, Color::kBlue, pki.ca_cert);
+  ASSERT_TRUE(IsOk(from_file.Bootstrap()));
+  EXPECT_EQ(stub.token_requests(), 1u);
+
+  c.credentials_file = pki.WriteServiceAccount("https://127.0.0.1:1/nowhere");
+  c.token_uri = stub.token_uri();  // the config overrides the file
+  BigQueryDataset overridden(c, Color::kBlue, pki.ca_cert);
+  ASSERT_TRUE(IsOk(overridden.Bootstrap()));
+  EXPECT_EQ(stub.token_requests(), 2u);
+}
+
+TEST_F(BigQueryDatasetTest, RowsRefusedForGoodAreReportedAndTheOthersStored) {
+  BigQueryStub stub(pki);
+  BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
+  stub.RejectRowsAlways({"id-100003"});
+  WriteResult w = ds.InsertRaw(Rows(10));
+  ASSERT_TRUE(w.status.ok()) << w.status.message();
+  ASSERT_EQ(w.refused.size(), 1u);
+  EXPECT_EQ(w.refused[0].index, 3u);
+  EXPECT_NE(w.refused[0].reason.find("invalid"), std::string::npos) << w.refused[0].reason;
+  EXPECT_EQ(stub.rows("raw").size(), 9u);
+}
+
 TEST_F(BigQueryDatasetTest, AJwtSignedWithAnotherKeyIsRefused) {
   BigQueryStub stub(pki);
   TestPki other;

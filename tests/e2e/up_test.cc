@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <set>
+
 #include "common/fetch.h"
 #include "tests/support/process.h"
 #include "tests/support/stub_upstream.h"
@@ -62,6 +64,62 @@ TEST(Up, RunsTheStackRestartsACrashedChildAndStopsCleanly) {
   up.Signal(SIGTERM);
   EXPECT_EQ(up.Wait(), 0);
   EXPECT_TRUE(up.WaitForLog("stack stopped", std::chrono::seconds(1)));
+}
+
+TEST(Up, SighupReachesEveryChildAndNothingExits) {
+  TempDir dir;
+  uint16_t ingest = ClosedPort();
+  TestConfig c;
+  c.listen = "127.0.0.1:" + std::to_string(ingest);
+  c.admin_listen = "127.0.0.1:" + std::to_string(ClosedPort());
+  c.blue.dispatcher_listen = "127.0.0.1:" + std::to_string(ClosedPort());
+  c.green.dispatcher_listen = "127.0.0.1:" + std::to_string(ClosedPort());
+  std::string cfg = c.Write(dir.path());
+  Process up({TandemBinary(), "up", "-c", cfg});
+  std::set<std::string> listening;
+  ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(20), [&](const nlohmann::json& j) {
+    listening.insert(j.value("service", ""));
+    return listening.size() == 3;
+  })) << up.Output();
+
+  up.Signal(SIGHUP);
+  std::set<std::string> reloaded;
+  ASSERT_TRUE(up.WaitForLog("config reloaded", std::chrono::seconds(20),
+                            [&](const nlohmann::json& j) {
+                              reloaded.insert(j.value("service", ""));
+                              return reloaded.size() == 3;
+                            }))
+      << up.Output();
+  EXPECT_EQ(reloaded, (std::set<std::string>{"splitter", "dispatcher-blue", "dispatcher-green"}));
+  EXPECT_FALSE(up.Wait(std::chrono::milliseconds(200))) << "tandem up exited";
+  EXPECT_EQ(up.Output().find("child exited"), std::string::npos) << up.Output();
+  auto r =
+      http::FetchWith(http::Verb::post, "http://127.0.0.1:" + std::to_string(ingest) + "/v1/events",
+                      R"({"event":"pageview","deviceId":"d","properties":{}})", "application/json",
+                      {}, std::chrono::seconds(10));
+  EXPECT_EQ(r.ec ? 0u : r.res.result_int(), 202u);
+  up.Signal(SIGTERM);
+  EXPECT_EQ(up.Wait(), 0);
+}
+
+TEST(Cli, AConfigWhereTheColorsShareADatasetIsExit2WithItsPosition) {
+  TempDir dir;
+  TestConfig c;
+  c.green.dataset = "{ kind: sqlite, path: blue.db }";
+  std::string cfg = c.Write(dir.path());
+  for (std::vector<std::string> args : {std::vector<std::string>{"check-config", cfg},
+                                        {"splitter", "-c", cfg},
+                                        {"dispatcher", "-c", cfg, "--color", "green"},
+                                        {"up", "-c", cfg}}) {
+    std::vector<std::string> argv = {TandemBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process p(argv);
+    EXPECT_EQ(p.Wait(), 2) << args[0];
+    EXPECT_NE(p.Output().find(cfg + ":"), std::string::npos) << p.Output();
+    EXPECT_NE(p.Output().find(": colors.green.dataset: the same dataset as colors.blue.dataset"),
+              std::string::npos)
+        << p.Output();
+  }
 }
 
 }  // namespace
