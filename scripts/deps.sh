@@ -7,7 +7,8 @@ packages=(
   libboost-dev libboost-system-dev libssl-dev
   libyaml-cpp-dev prometheus-cpp-dev nlohmann-json3-dev
   libcli11-dev libspdlog-dev libsqlite3-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev zlib1g-dev
+  clang clang-format libclang-rt-14-dev
   curl sqlite3 openssl
 )
 [ "${TANDEM_BENCH_DEPS:-0}" = 1 ] && packages+=(wrk nginx-light)

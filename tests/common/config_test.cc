@@ -145,6 +145,16 @@ TEST(Config, MaxBodyBytesStaysWithinWhatTheSpoolHolds) {
       << ErrorOf(y);
 }
 
+TEST(Config, CheckConfigPrintsValuesThatAreNotUtf8) {
+  // Found by the config fuzzer: the resolved config's JSON threw on such bytes.
+  std::string y = With("admin_listen: \"127.0.0.1:8081\"",
+                       "admin_listen: \"127.0.0.1:8081\"\n  admin_token_env: \"T\xfe\xff\"");
+  Config c = ParseConfig(y, "/etc/tandem/t.yaml");
+  std::string json;
+  ASSERT_NO_THROW(json = ConfigToJson(c));
+  EXPECT_NE(json.find("\"admin_token_env\""), std::string::npos);
+}
+
 TEST(Config, TheEmbeddedDefaultLoads) {
   Config c = LoadConfig(std::string(TANDEM_SOURCE_DIR) + "/config/local.yaml");
   EXPECT_EQ(c.splitter.listen.ToString(), "127.0.0.1:8080");
