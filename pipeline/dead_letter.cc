@@ -6,8 +6,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "common/unique_fd.h"
 #include "common/base64.h"
+#include "common/unique_fd.h"
 
 namespace tandem::pipeline {
 
@@ -20,9 +20,12 @@ Status DeadLetter::Append(const std::vector<DeadLetterEntry>& entries) {
   for (const auto& e : entries) {
     // `data` is for people (bytes that are not UTF-8 shown as U+FFFD);
     // `data_base64url` keeps the body byte for byte.
-    nlohmann::json j = {{"table", e.table},         {"tandem_id", e.tandem_id},
-                        {"received_at", e.received_at_ms}, {"reason", e.reason},
-                        {"at", now},                 {"data", e.data},
+    nlohmann::json j = {{"table", e.table},
+                        {"tandem_id", e.tandem_id},
+                        {"received_at", e.received_at_ms},
+                        {"reason", e.reason},
+                        {"at", now},
+                        {"data", e.data},
                         {"data_base64url", Base64Url(e.data)}};
     text += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }

@@ -23,8 +23,8 @@ struct DispatcherMetrics {
   prometheus::Counter& parked_dead_letter;    // rows in dead-letter.jsonl
   prometheus::Counter& skipped_loader;        // spool bytes with no valid event, passed over
   prometheus::Counter& skipped_forwarder;
-  prometheus::Counter& damage_corrupt;         // found at start: corrupt bytes inside the tail
-  prometheus::Counter& damage_behind;          // found at start: spool shorter than its checkpoints
+  prometheus::Counter& damage_corrupt;  // found at start: corrupt bytes inside the tail
+  prometheus::Counter& damage_behind;   // found at start: spool shorter than its checkpoints
   prometheus::Gauge& spool_bytes;
   prometheus::Gauge& spool_segments;
   prometheus::Gauge& loader_lag_bytes;

@@ -123,38 +123,38 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
   req.body() = r.body;
   ++slot->attempts;
   ++sending_;
-  pool_->Send(std::move(req), kSendTimeout,
-              [this, slot](boost::system::error_code ec, http::Response&& res) {
-                --sending_;
-                unsigned code = ec ? 0 : res.result_int();
-                if (!ec && code >= 200 && code < 300) {
-                  ++oks_;
-                  metrics_.forwarded_ok.Increment();
-                  if (failures_ > 0) {
-                    log::Info("trace back; forwarding resumed", {{"failed_attempts", failures_}});
-                  }
-                  failures_ = 0;
-                  slot->done = true;
-                  return Advance();
-                }
-                std::string why = ec ? ec.message() : "status " + std::to_string(code);
-                if (!ec && !Retryable(code)) {
-                  // Trace refuses the event itself; sending it again gets the same answer.
-                  return Park(slot, "trace answered " + why);
-                }
-                if (slot->attempts == 1) slot->oks_at_first_failure = oks_;
-                if (slot->attempts >= kRetryBudget && oks_ > slot->oks_at_first_failure) {
-                  // Trace takes other events but never this one.
-                  return Park(slot, "failed " + std::to_string(slot->attempts) +
-                                        " times while trace took other events; last: " + why);
-                }
-                metrics_.forward_retries.Increment();
-                if (failures_++ % 100 == 0) {
-                  log::Warn("trace unavailable; will retry",
-                            {{"error", why}, {"attempt", slot->attempts}});
-                }
-                RetryLater(slot, [this, slot] { Send(slot); });
-              });
+  pool_->Send(
+      std::move(req), kSendTimeout,
+      [this, slot](boost::system::error_code ec, http::Response&& res) {
+        --sending_;
+        unsigned code = ec ? 0 : res.result_int();
+        if (!ec && code >= 200 && code < 300) {
+          ++oks_;
+          metrics_.forwarded_ok.Increment();
+          if (failures_ > 0) {
+            log::Info("trace back; forwarding resumed", {{"failed_attempts", failures_}});
+          }
+          failures_ = 0;
+          slot->done = true;
+          return Advance();
+        }
+        std::string why = ec ? ec.message() : "status " + std::to_string(code);
+        if (!ec && !Retryable(code)) {
+          // Trace refuses the event itself; sending it again gets the same answer.
+          return Park(slot, "trace answered " + why);
+        }
+        if (slot->attempts == 1) slot->oks_at_first_failure = oks_;
+        if (slot->attempts >= kRetryBudget && oks_ > slot->oks_at_first_failure) {
+          // Trace takes other events but never this one.
+          return Park(slot, "failed " + std::to_string(slot->attempts) +
+                                " times while trace took other events; last: " + why);
+        }
+        metrics_.forward_retries.Increment();
+        if (failures_++ % 100 == 0) {
+          log::Warn("trace unavailable; will retry", {{"error", why}, {"attempt", slot->attempts}});
+        }
+        RetryLater(slot, [this, slot] { Send(slot); });
+      });
 }
 
 void Forwarder::RetryLater(std::shared_ptr<Slot> slot, std::function<void()> again) {
@@ -177,8 +177,8 @@ void Forwarder::Park(std::shared_ptr<Slot> slot, const std::string& why) {
     return RetryLater(slot, [this, slot, why] { Park(slot, why); });
   }
   if (!w.refused.empty()) {
-    Status st = dead_letter_.Append(
-        {{"rejected", r.tandem_id, r.received_at_ms, "trace_refused: " + w.refused[0].reason, r.body}});
+    Status st = dead_letter_.Append({{"rejected", r.tandem_id, r.received_at_ms,
+                                      "trace_refused: " + w.refused[0].reason, r.body}});
     if (!st.ok()) {
       log::Error("cannot write the dead-letter file; will retry", {{"error", st.message()}});
       return RetryLater(slot, [this, slot, why] { Park(slot, why); });

@@ -24,7 +24,9 @@ Loader::Loader(Spool& spool, Dataset& dataset, Checkpoint checkpoint, DeadLetter
 
 Loader::~Loader() { Stop(); }
 
-void Loader::Start() { thread_ = std::thread([this] { Run(); }); }
+void Loader::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Loader::Stop() {
   stop_ = true;

@@ -91,7 +91,8 @@ void Spool::Open() {
   // A closed segment's frames end where the next one starts, or sooner if its
   // file is shorter (then the bytes between are missing, and readers skip them).
   for (size_t i = 0; i + 1 < segments_.size(); ++i) {
-    segments_[i].end = std::min(segments_[i + 1].base, segments_[i].base + FileSize(segments_[i].path));
+    segments_[i].end =
+        std::min(segments_[i + 1].base, segments_[i].base + FileSize(segments_[i].path));
   }
   if (segments_.empty()) {
     recovery_.missing_bytes = opts_.resume_at;
@@ -150,7 +151,8 @@ void Spool::OpenTail() {
     skipped_before_good = scan.skipped();
   }
   if (scan.error()) {
-    throw std::runtime_error(tail.path + ": cannot read the spool segment: " + scan.error().message());
+    throw std::runtime_error(tail.path +
+                             ": cannot read the spool segment: " + scan.error().message());
   }
   recovery_.corrupt_bytes = skipped_before_good;
   recovery_.torn_bytes = size - good;
@@ -327,7 +329,8 @@ std::error_code Spool::Read(uint64_t pos, size_t max_records, ReadBatch& out) co
   const uint64_t end = durable_end();
   // Enough for what `max_records` small events need: a consumer asking for a few
   // records must not copy megabytes to decode them.
-  const size_t chunk = static_cast<size_t>(std::clamp<uint64_t>(max_records * 1024, 16 << 10, 4 << 20));
+  const size_t chunk =
+      static_cast<size_t>(std::clamp<uint64_t>(max_records * 1024, 16 << 10, 4 << 20));
   while (out.entries.size() < max_records && out.next < end) {
     Segment seg;
     uint64_t seg_end, next_base;

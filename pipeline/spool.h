@@ -123,7 +123,7 @@ class Spool {
   std::vector<Segment> segments_;
   static constexpr size_t kFreeSegments = 2;
   std::deque<std::string> free_;  // consumed segment files kept for reuse
-  std::mutex release_mu_;          // one Release at a time
+  std::mutex release_mu_;         // one Release at a time
 
   // Writer-thread state.
   int tail_fd_ = -1;

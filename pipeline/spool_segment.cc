@@ -26,8 +26,12 @@ std::optional<uint64_t> ParseSegmentFileName(const std::string& name) {
 }
 
 FrameScanner::FrameScanner(int fd, uint64_t base, uint64_t from, uint64_t to, size_t chunk)
-    : fd_(fd), base_(base), chunk_(std::max<size_t>(chunk, kFrameHeader)), pos_(from),
-      to_(std::max(from, to)), buf_start_(from) {}
+    : fd_(fd),
+      base_(base),
+      chunk_(std::max<size_t>(chunk, kFrameHeader)),
+      pos_(from),
+      to_(std::max(from, to)),
+      buf_start_(from) {}
 
 std::string_view FrameScanner::Avail() const {
   return std::string_view(buf_).substr(static_cast<size_t>(pos_ - buf_start_));

@@ -152,7 +152,9 @@ TEST(Spool, AGarbageLengthIsNeverTrustedAndTheNextFrameIsFound) {
   Corrupt(seg, ends[2] + 7);
   uint32_t len = 0;
   std::string header(kFrameHeader, '\0');
-  std::ifstream(seg, std::ios::binary).seekg(static_cast<std::streamoff>(ends[2])).read(header.data(), kFrameHeader);
+  std::ifstream(seg, std::ios::binary)
+      .seekg(static_cast<std::streamoff>(ends[2]))
+      .read(header.data(), kFrameHeader);
   EXPECT_EQ(CheckHeader(header, 0, len), HeaderCheck::kBad);
   Spool s({.dir = d.path(), .max_bytes = 1 << 20});
   ReadBatch out;
