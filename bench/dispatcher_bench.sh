@@ -16,10 +16,10 @@ source bench/lib.sh
 
 ./build/bench/bench_upstream --port $TRACE_PORT >/dev/null & pids+=($!)
 cat > "$work/tandem.yaml" <<YAML
-splitter: { listen: "127.0.0.1:1", admin_listen: "127.0.0.1:2" }
+splitter: { listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0" }
 colors:
   blue: { dispatcher_listen: "127.0.0.1:$DISPATCHER_PORT", trace_listen: "127.0.0.1:$TRACE_PORT", dataset: { kind: sqlite, path: blue.db } }
-  green: { dispatcher_listen: "127.0.0.1:3", trace_listen: "127.0.0.1:4", dataset: { kind: sqlite, path: green.db } }
+  green: { dispatcher_listen: "127.0.0.1:0", trace_listen: "127.0.0.1:0", dataset: { kind: sqlite, path: green.db } }
 YAML
 ./build/tandem dispatcher -c "$work/tandem.yaml" --color blue 2>"$work/dispatcher.log" & dpid=$!; pids+=($dpid)
 wait_port $DISPATCHER_PORT; wait_port $TRACE_PORT

@@ -33,8 +33,8 @@ splitter:
   state_file: state.json
   upstream_timeout_ms: 2000
 colors:
-  blue: { dispatcher_listen: "127.0.0.1:$CAND_PORT", trace_listen: "127.0.0.1:1", dataset: { kind: sqlite, path: b.db } }
-  green: { dispatcher_listen: "127.0.0.1:$LIVE_PORT", trace_listen: "127.0.0.1:1", dataset: { kind: sqlite, path: g.db } }
+  blue: { dispatcher_listen: "127.0.0.1:$CAND_PORT", trace_listen: "127.0.0.1:0", dataset: { kind: sqlite, path: b.db } }
+  green: { dispatcher_listen: "127.0.0.1:$LIVE_PORT", trace_listen: "127.0.0.1:0", dataset: { kind: sqlite, path: g.db } }
 YAML
 ./build/tandem splitter -c "$work/tandem.yaml" 2>"$work/splitter.log" &
 split_pid=$!; pids+=("$split_pid")

@@ -137,6 +137,7 @@ class SplitterProcess {
     try {
       next = LoadConfig(file_);
       ingest = IngestSettings::From(next.splitter);
+      ingest.max_body_bytes = config_.splitter.max_body_bytes;  // the listener's limit stays
       admin = AdminSettings::From(next);
     } catch (const std::exception& e) {
       log::Error("reload failed; keeping the running config", {{"error", e.what()}});
