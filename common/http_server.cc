@@ -138,9 +138,12 @@ class Session : public std::enable_shared_from_this<Session> {
     // keep-alive one may wait idle_timeout. The request itself is then bounded
     // by header_timeout from its first byte (slowloris protection).
     const bool fresh = requests_ == 0;
+    const uint64_t wait = ++idle_waits_;
     idle_timer_.expires_after(fresh ? opts().first_byte_timeout : opts().idle_timeout);
-    idle_timer_.async_wait([self = shared_from_this(), fresh](error_code ec) {
-      if (ec) return;
+    idle_timer_.async_wait([self = shared_from_this(), fresh, wait](error_code ec) {
+      // A timer that fired as the first byte arrived (both handlers queued) is late:
+      // this wait is over, and the request must not be cut off.
+      if (ec || !self->in_idle_ || wait != self->idle_waits_) return;
       if (fresh) self->first_byte_timed_out_ = true;
       error_code ignored;
       self->stream_.socket().cancel(ignored);
@@ -292,6 +295,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string linger_buf_;
   std::chrono::steady_clock::time_point read_started_;
   uint64_t requests_ = 0;
+  uint64_t idle_waits_ = 0;
   size_t lingered_ = 0;
   bool busy_ = false;
   bool close_after_ = false;

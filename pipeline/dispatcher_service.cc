@@ -65,9 +65,9 @@ class DispatcherProcess {
     runner_.WaitForStop();
     workers_.Stop();
     workers_.Join();
-    spool_.Stop();
     loader_.Stop();
     forwarder_.Stop();
+    spool_.Stop();
     log::Info("stopped", {{"loader_position", loader_.position()},
                           {"forwarder_position", forwarder_.position()}});
     return 0;

@@ -18,7 +18,7 @@ int64_t NowMs() {
       .count();
 }
 
-// 4xx answers other than these mean trace refuses this event for good.
+// 4xx answers other than these may mean trace refuses this event for good.
 bool Retryable(unsigned code) { return code == 408 || code == 429 || code >= 500 || code < 400; }
 }  // namespace
 
@@ -77,8 +77,18 @@ void Forwarder::Pump() {
     ReadBatch batch;
     uint64_t from = next_read_;
     if (auto ec = spool_.Read(next_read_, window_ - inflight_.size(), batch)) {
-      log::Error("forwarder cannot read the spool", {{"error", ec.message()}});
+      if (read_failures_ % 20 == 0) {
+        log::Error("forwarder cannot read the spool; will retry",
+                   {{"error", ec.message()}, {"position", from}});
+      }
+      // Look again after a backoff, not at the idle poll's pace.
+      poll_timer_.expires_after(Backoff(static_cast<int>(read_failures_++)));
+      poll_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) Pump();
+      });
+      return;
     } else {
+      read_failures_ = 0;
       if (batch.skipped > 0) {
         metrics_.skipped_forwarder.Increment(static_cast<double>(batch.skipped));
         log::Error("spool damage: the forwarder skipped bytes that hold no valid event",
@@ -121,7 +131,7 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
   req.set(wire::kReceivedAt, std::to_string(r.received_at_ms));
   req.set(wire::kRole, r.role);
   req.body() = r.body;
-  ++slot->attempts;
+  if (++slot->attempts == 1) slot->oks_at_first_send = oks_;
   ++sending_;
   pool_->Send(
       std::move(req), kSendTimeout,
@@ -139,13 +149,14 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
           return Advance();
         }
         std::string why = ec ? ec.message() : "status " + std::to_string(code);
-        if (!ec && !Retryable(code)) {
-          // Trace refuses the event itself; sending it again gets the same answer.
+        // Trace takes other events (sent with or after this one) but not this one.
+        // Only then is a refusal about the event; when everything is refused or
+        // fails (trace down, a wrong trace_listen answering 404) the event waits.
+        const bool others_flow = oks_ > slot->oks_at_first_send;
+        if (!ec && !Retryable(code) && others_flow) {
           return Park(slot, "trace answered " + why);
         }
-        if (slot->attempts == 1) slot->oks_at_first_failure = oks_;
-        if (slot->attempts >= kRetryBudget && oks_ > slot->oks_at_first_failure) {
-          // Trace takes other events but never this one.
+        if (slot->attempts >= kRetryBudget && others_flow) {
           return Park(slot, "failed " + std::to_string(slot->attempts) +
                                 " times while trace took other events; last: " + why);
         }
@@ -153,13 +164,13 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
         if (failures_++ % 100 == 0) {
           log::Warn("trace unavailable; will retry", {{"error", why}, {"attempt", slot->attempts}});
         }
-        RetryLater(slot, [this, slot] { Send(slot); });
+        RetryLater(Backoff(slot->attempts - 1), [this, slot] { Send(slot); });
       });
 }
 
-void Forwarder::RetryLater(std::shared_ptr<Slot> slot, std::function<void()> again) {
+void Forwarder::RetryLater(std::chrono::milliseconds delay, std::function<void()> again) {
   if (stopping_) return Advance();  // left for the next run, past the checkpoint
-  auto timer = std::make_shared<boost::asio::steady_timer>(io_, Backoff(slot->attempts - 1));
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
   timer->async_wait([this, timer, again = std::move(again)](boost::system::error_code) {
     if (stopping_) return Advance();
     again();
@@ -171,17 +182,22 @@ void Forwarder::RetryLater(std::shared_ptr<Slot> slot, std::function<void()> aga
 void Forwarder::Park(std::shared_ptr<Slot> slot, const std::string& why) {
   const SpoolRecord& r = slot->entry.record;
   WriteResult w = dataset_.InsertRejected({{r.tandem_id, "trace_refused", NowMs()}});
+  auto again = [this, slot, why] { Park(slot, why); };
   if (!w.status.ok()) {
-    log::Warn("cannot record an event trace refused; will retry",
-              {{"id", r.tandem_id}, {"error", w.status.message()}});
-    return RetryLater(slot, [this, slot, why] { Park(slot, why); });
+    if (slot->park_attempts % 20 == 0) {
+      log::Warn("cannot record an event trace refused; will retry",
+                {{"id", r.tandem_id}, {"error", w.status.message()}});
+    }
+    return RetryLater(Backoff(slot->park_attempts++), again);
   }
   if (!w.refused.empty()) {
     Status st = dead_letter_.Append({{"rejected", r.tandem_id, r.received_at_ms,
                                       "trace_refused: " + w.refused[0].reason, r.body}});
     if (!st.ok()) {
-      log::Error("cannot write the dead-letter file; will retry", {{"error", st.message()}});
-      return RetryLater(slot, [this, slot, why] { Park(slot, why); });
+      if (slot->park_attempts % 20 == 0) {
+        log::Error("cannot write the dead-letter file; will retry", {{"error", st.message()}});
+      }
+      return RetryLater(Backoff(slot->park_attempts++), again);
     }
     metrics_.parked_dead_letter.Increment();
   }
@@ -204,8 +220,9 @@ void Forwarder::MoveAcked() {
   if (acked_ != saved_ && now - last_save_ >= kSaveEvery) {
     if (auto ec = checkpoint_.Save(acked_)) {
       log::Error("cannot save the forwarder checkpoint", {{"error", ec.message()}});
+    } else {
+      saved_ = acked_;
     }
-    saved_ = acked_;
     last_save_ = now;
   }
   if (acked_ != before && on_advance_) on_advance_();

@@ -1,7 +1,7 @@
 // The forwarder: follows the spool and sends every event to the color's trace,
 // with a bounded window in flight. A failed send (connection error, timeout,
 // 5xx, 408, 429) is retried with backoff until trace takes it. An event trace
-// refuses for good (another 4xx, or failures past the retry budget while trace
+// refuses for good (another 4xx, or failures past the retry budget, while trace
 // takes other events) gets a `rejected` row with reason trace_refused and is
 // passed, so one event never blocks the ones behind it. The checkpoint only
 // passes events trace acknowledged or that were parked, so a restart resends at
@@ -45,11 +45,12 @@ class Forwarder {
     SpoolEntry entry;
     bool done = false;
     int attempts = 0;
-    uint64_t oks_at_first_failure = 0;  // oks_ when its first send failed
+    uint64_t oks_at_first_send = 0;  // oks_ when it was first sent
+    int park_attempts = 0;           // failed tries to record it as trace_refused
   };
   void Pump();
   void Send(std::shared_ptr<Slot> slot);
-  void RetryLater(std::shared_ptr<Slot> slot, std::function<void()> again);
+  void RetryLater(std::chrono::milliseconds delay, std::function<void()> again);
   // Records the event as refused by trace (a `rejected` row) and passes it.
   void Park(std::shared_ptr<Slot> slot, const std::string& why);
   void MoveAcked();  // passes finished events at the front; saves the checkpoint
@@ -71,9 +72,10 @@ class Forwarder {
   uint64_t saved_ = 0;
   std::chrono::steady_clock::time_point last_save_{};
   bool stopping_ = false;
-  size_t sending_ = 0;     // HTTP requests to trace not yet answered
-  uint64_t oks_ = 0;       // events trace took, ever
-  uint64_t failures_ = 0;  // consecutive failed sends, for the log
+  size_t sending_ = 0;          // HTTP requests to trace not yet answered
+  uint64_t oks_ = 0;            // events trace took, ever
+  uint64_t failures_ = 0;       // consecutive failed sends, for the log
+  uint64_t read_failures_ = 0;  // consecutive failed spool reads
   std::thread thread_;
 };
 

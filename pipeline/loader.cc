@@ -29,7 +29,10 @@ void Loader::Start() {
 }
 
 void Loader::Stop() {
-  stop_ = true;
+  {
+    std::lock_guard<std::mutex> l(mu_);  // so a SleepFor between its check and its wait sees it
+    stop_ = true;
+  }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -129,9 +132,10 @@ void Loader::Run() {
     if (auto now = std::chrono::steady_clock::now(); now - last_save >= kSaveEvery) {
       if (auto ec = checkpoint_.Save(batch.next)) {
         log::Error("cannot save the loader checkpoint", {{"error", ec.message()}});
+      } else {
+        saved = batch.next;
       }
       last_save = now;
-      saved = batch.next;
     }
     unreported = true;
     if (on_advance_) on_advance_();

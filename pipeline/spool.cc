@@ -71,6 +71,9 @@ void Spool::Open() {
     std::string n = e.path().filename().string();
     if (auto base = ParseSegmentFileName(n)) {
       segments_.push_back({*base, 0, e.path().string()});
+    } else if (n.size() > 4 && n.compare(n.size() - 4, 4, ".new") == 0 &&
+               ParseSegmentFileName(n.substr(0, n.size() - 4))) {
+      fs::remove(e.path());  // a rotation a crash interrupted: never named, never written
     } else if (n.size() > 5 && n.compare(n.size() - 5, 5, kFreeSuffix) == 0 &&
                ParseSegmentFileName(n.substr(0, n.size() - 5))) {
       free_.push_back(e.path().string());
@@ -201,9 +204,10 @@ void Spool::WriterLoop() {
     }
     size_t batch_bytes = 0;
     for (auto& p : batch) batch_bytes += p.frame.size();
-    queued_bytes_ -= batch_bytes;
     auto t0 = std::chrono::steady_clock::now();
     std::error_code ec = WriteBatch(batch, batch_bytes);
+    // Only now: until the batch counts in durable_end, it counts as queued.
+    queued_bytes_ -= batch_bytes;
     if (opts_.on_commit) {
       opts_.on_commit(batch.size(),
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -279,14 +283,21 @@ bool Spool::Rotate() {
       free_.pop_front();
     }
   }
-  if (!recycled.empty() && ::rename(recycled.c_str(), path.c_str()) != 0) {
-    ::unlink(recycled.c_str());
-    recycled.clear();
+  // The file gets its segment name only once it is open, and loses it again if
+  // the name cannot be made durable: a file named after a position inside the
+  // current tail would cut that tail short at the next start.
+  std::string from = recycled.empty() ? path + ".new" : recycled;
+  int fd = ::open(from.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  std::error_code ec = fd < 0 ? Errno() : std::error_code();
+  bool named = false;
+  if (!ec) {
+    named = ::rename(from.c_str(), path.c_str()) == 0;
+    if (!named) ec = Errno();
   }
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0 || FsyncDir(opts_.dir)) {
-    std::error_code ec = Errno();
+  if (!ec) ec = FsyncDir(opts_.dir);
+  if (ec) {
     if (fd >= 0) ::close(fd);
+    ::unlink(named ? path.c_str() : from.c_str());
     if (rotate_failed_at_ + std::chrono::seconds(1) <= now) {
       log::Error("cannot start a new spool segment; appending to the current one",
                  {{"path", path}, {"error", ec.message()}});

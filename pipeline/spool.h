@@ -79,7 +79,11 @@ class Spool {
   uint64_t start() const;  // oldest position still on disk
   uint64_t durable_end() const { return durable_end_.load(std::memory_order_acquire); }
   // Bytes appended that the consumers have not both passed (what max_bytes bounds).
-  uint64_t bytes() const { return durable_end() - released_.load(std::memory_order_acquire); }
+  uint64_t bytes() const {
+    uint64_t released =
+        released_.load(std::memory_order_acquire);  // first: it never passes the end
+    return durable_end() - released;
+  }
   size_t segments() const;
   void set_max_bytes(uint64_t max_bytes) { max_bytes_ = max_bytes; }
 

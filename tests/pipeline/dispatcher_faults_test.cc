@@ -179,6 +179,25 @@ TEST(Poison, AnEventThatFailsPastTheRetryBudgetWhileOthersFlowIsParked) {
   EXPECT_EQ(h.Metric("tandem_dispatcher_forwarded_total{outcome=\"retry\"}"), 7);
 }
 
+TEST(Poison, ATraceThatRefusesEverythingParksNothingAndEverythingFlowsOnceItIsFixed) {
+  // A wrong trace_listen (another service answering 404) is not a poison event:
+  // nothing is passed as trace_refused, events wait in the spool.
+  DispatcherHarness h;
+  h.trace->set_status(404);
+  h.Start();
+  ASSERT_EQ(PostAll(h, 0, 10).size(), 10u);
+  ASSERT_GE(
+      WaitForMetricAtLeast(h.MetricsUrl(), "tandem_dispatcher_forwarded_total{outcome=\"retry\"}",
+                           20, std::chrono::seconds(20)),
+      20);
+  EXPECT_EQ(h.Metric("tandem_dispatcher_parked_total{reason=\"trace_refused\"}"), 0);
+  h.trace->set_status(202);
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 10,
+                            std::chrono::seconds(30)),
+            10);
+  EXPECT_EQ(h.Metric("tandem_dispatcher_parked_total{reason=\"trace_refused\"}"), 0);
+}
+
 TEST(Poison, ARowTheDatasetRefusesForGoodGoesToTheDeadLetterFile) {
   TestPki pki;
   BigQueryStub stub(pki);
