@@ -21,7 +21,7 @@ colors:
   blue: { dispatcher_listen: "127.0.0.1:$DISPATCHER_PORT", trace_listen: "127.0.0.1:$TRACE_PORT", dataset: { kind: sqlite, path: blue.db } }
   green: { dispatcher_listen: "127.0.0.1:0", trace_listen: "127.0.0.1:0", dataset: { kind: sqlite, path: green.db } }
 YAML
-./build/tandem dispatcher -c "$work/tandem.yaml" --color blue 2>"$work/dispatcher.log" & dpid=$!; pids+=($dpid)
+${TANDEM_BIN:-./build/tandem} dispatcher -c "$work/tandem.yaml" --color blue 2>"$work/dispatcher.log" & dpid=$!; pids+=($dpid)
 wait_port $DISPATCHER_PORT; wait_port $TRACE_PORT
 
 out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/post.lua "http://127.0.0.1:$DISPATCHER_PORT/v1/events")

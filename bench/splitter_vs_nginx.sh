@@ -36,7 +36,7 @@ colors:
   blue: { dispatcher_listen: "127.0.0.1:$CAND_PORT", trace_listen: "127.0.0.1:0", dataset: { kind: sqlite, path: b.db } }
   green: { dispatcher_listen: "127.0.0.1:$LIVE_PORT", trace_listen: "127.0.0.1:0", dataset: { kind: sqlite, path: g.db } }
 YAML
-./build/tandem splitter -c "$work/tandem.yaml" 2>"$work/splitter.log" &
+${TANDEM_BIN:-./build/tandem} splitter -c "$work/tandem.yaml" 2>"$work/splitter.log" &
 split_pid=$!; pids+=("$split_pid")
 
 mkdir -p "$work/nginx"
