@@ -1,13 +1,13 @@
 // SPEC section 10, the splitter's rows: each bad input gets its answer and a metric,
 // and nothing is forwarded.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "tests/support/gzip_encode.h"
 #include "tests/support/splitter_harness.h"
 
 namespace tandem::testing {
@@ -160,20 +160,6 @@ TEST_F(SplitterBadInput, A413ReachesAClientThatSendsItsWholeBodyFirst) {
     if (ec) break;
   }
   EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << "read error: " << ec.message() << "; got: " << out;
-}
-
-std::string Gzip(const std::string& in) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 TEST_F(SplitterBadInput, AGzipBodyThatDecodesPastTheLimitIs413) {
