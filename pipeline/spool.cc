@@ -119,6 +119,7 @@ void Spool::Open() {
   }
   recovery_.segments = segments_.size();
   released_ = segments_.front().base;
+  NoteSecondBase();
   if (auto ec = FsyncDir(opts_.dir)) {
     throw std::runtime_error(opts_.dir + ": cannot sync the spool folder: " + ec.message());
   }
@@ -167,6 +168,11 @@ void Spool::OpenTail() {
   tail_size_ = good;
   durable_end_ = tail.base + good;
   tail.end = durable_end_;
+}
+
+void Spool::NoteSecondBase() {
+  second_base_.store(segments_.size() > 1 ? segments_[1].base : UINT64_MAX,
+                     std::memory_order_release);
 }
 
 uint64_t Spool::start() const {
@@ -312,6 +318,7 @@ bool Spool::Rotate() {
   std::lock_guard<std::mutex> l(seg_mu_);
   segments_.back().end = base;
   segments_.push_back({base, base, path});
+  NoteSecondBase();
   return true;
 }
 
@@ -389,11 +396,15 @@ std::error_code Spool::Read(uint64_t pos, size_t max_records, ReadBatch& out) co
   return {};
 }
 
+// Called each time a consumer moves (the forwarder: per acknowledged send), so the
+// common case (space freed, no whole segment passed) takes no lock.
 void Spool::Release(uint64_t pos) {
-  std::lock_guard<std::mutex> rl(release_mu_);
   pos = std::min(pos, durable_end());
-  uint64_t prev = released_.load();
-  if (pos > prev) released_.store(pos, std::memory_order_release);
+  uint64_t prev = released_.load(std::memory_order_relaxed);
+  while (pos > prev && !released_.compare_exchange_weak(prev, pos, std::memory_order_release)) {
+  }
+  if (pos < second_base_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> rl(release_mu_);
   std::vector<std::string> done;
   {
     std::lock_guard<std::mutex> l(seg_mu_);
@@ -402,6 +413,7 @@ void Spool::Release(uint64_t pos) {
       done.push_back(segments_.front().path);
       segments_.erase(segments_.begin());
     }
+    NoteSecondBase();
   }
   if (done.empty()) return;
   for (const auto& p : done) {

@@ -117,6 +117,7 @@ class Spool {
   bool Rotate();
   void DropFreeFiles();
   std::string PathFor(uint64_t base) const;
+  void NoteSecondBase();  // with seg_mu_ held (or before the writer starts)
 
   SpoolOptions opts_;
   uint64_t segment_bytes_;
@@ -137,6 +138,9 @@ class Spool {
 
   std::atomic<uint64_t> durable_end_{0};
   std::atomic<uint64_t> released_{0};
+  // The base of the second segment (UINT64_MAX when there is one): Release has
+  // files to let go only once a position reaches it.
+  std::atomic<uint64_t> second_base_{UINT64_MAX};
   std::atomic<uint64_t> queued_bytes_{0};
   std::mutex q_mu_;
   std::condition_variable q_cv_;
