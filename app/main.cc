@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "common/config.h"
 #include "pipeline/dispatcher_service.h"
+#include "pipeline/trace/trace_service.h"
 #include "splitter/splitter_service.h"
 
 namespace {
@@ -108,7 +109,7 @@ int main(int argc, char** argv) {
     if (*rollback) return tandem::app::Rollback(config, so);
     if (*replay) return tandem::app::Replay(config, ro);
     if (*dispatcher) return tandem::pipeline::RunDispatcher(config, *tandem::ParseColor(color));
-    if (*trace) return NotYet("trace");
+    if (*trace) return tandem::trace::RunTrace(config, *tandem::ParseColor(color));
     if (*compare) return NotYet("compare");
     if (*backfill) return NotYet("backfill");
     if (*bootstrap) return tandem::app::Bootstrap(config, *tandem::ParseColor(color));

@@ -129,6 +129,12 @@ void ReadTracker(const YAML::Node& n, const std::string& file, size_t index, Tra
     m.FailAtKey("name", "a webhook tracker requires endpoint");
   if (t.kind == "capture" && t.live.path.empty())
     m.FailAtKey("name", "a capture tracker requires path");
+  if (t.kind == "ga4" && (t.live.measurement_id.empty() || t.live.api_secret_env.empty()))
+    m.FailAtKey("name", "a ga4 tracker requires measurement_id and api_secret_env");
+  if (t.kind == "amplitude" && t.live.api_key_env.empty())
+    m.FailAtKey("name", "an amplitude tracker requires api_key_env");
+  if (t.kind == "heap" && t.live.app_id.empty())
+    m.FailAtKey("name", "a heap tracker requires app_id");
   t.candidate_mode = t.kind == "ga4" ? "validate" : (t.kind == "capture" ? "staging" : "skip");
   m.Str("candidate_mode", t.candidate_mode);
   if (t.candidate_mode != "validate" && t.candidate_mode != "staging" &&
@@ -142,6 +148,8 @@ void ReadTracker(const YAML::Node& n, const std::string& file, size_t index, Tra
   m.Map("candidate", [&](YamlMap& c) { ReadTrackerSettings(c, t.candidate, t.kind); });
   m.U32("timeout_ms", t.timeout_ms, 1);
   m.U32("max_attempts", t.max_attempts, 1, 100);
+  m.U32("batch_max", t.batch_max, 0, 100000);
+  m.U32("linger_ms", t.linger_ms, 0, 60000);
   m.Finish();
 }
 
@@ -164,9 +172,10 @@ void ReadPipeline(YamlMap& m, PipelineConfig& p) {
     s.Bool("emails", c.emails);
     s.Bool("card_numbers", c.card_numbers);
     s.Bool("ip_addresses", c.ip_addresses);
+    s.Bool("phone_numbers", c.phone_numbers);
     s.Bool("tokens", c.tokens);
     s.Bool("url_secrets", c.url_secrets);
-    s.StrList("url_secret_params", c.url_secret_params);
+    s.StrList("url_allowed_params", c.url_allowed_params);
     s.U32("max_value_length", c.max_value_length, 1);
   });
   if (m.Has("trackers")) {
@@ -183,6 +192,7 @@ void ReadPipeline(YamlMap& m, PipelineConfig& p) {
     }
   }
   m.Consume("trackers");  // parsed above
+  m.Bool("record_payloads", p.record_payloads);
   m.Map("sentry", [&](YamlMap& s) { s.Str("dsn_env", p.sentry_dsn_env); });
   m.Map("tls", [&](YamlMap& s) { s.Str("ca_file", p.tls_ca_file); });
 }

@@ -95,17 +95,22 @@ struct TrackerConfig {
   TrackerSettings candidate;
   uint32_t timeout_ms = 5000;
   uint32_t max_attempts = 5;
+  // Events per vendor request (capped at what the vendor allows) and how long a
+  // partial batch waits for more.
+  uint32_t batch_max = 0;  // 0: the vendor's own maximum
+  uint32_t linger_ms = 20;
 };
 
 struct ScrubConfig {
   bool emails = true;
   bool card_numbers = true;
   bool ip_addresses = true;
-  bool tokens = true;
+  bool phone_numbers = true;
+  bool tokens = true;  // bearer tokens, JWTs, API-key-like secrets
   bool url_secrets = true;
-  std::vector<std::string> url_secret_params = {"token", "access_token", "api_key",  "apikey",
-                                                "key",   "secret",       "password", "auth",
-                                                "sig",   "signature",    "code",     "session"};
+  // Query parameters a URL keeps; every other one is removed (with the fragment).
+  std::vector<std::string> url_allowed_params = {
+      "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "ref", "page", "lang"};
   uint32_t max_value_length = 512;
 };
 
@@ -113,7 +118,13 @@ struct PipelineConfig {
   std::map<std::string, std::vector<std::string>> allowlist_events;
   std::vector<std::string> allowlist_any_event;
   ScrubConfig scrub;
-  std::vector<TrackerConfig> trackers;
+  bool record_payloads = true;
+  std::vector<TrackerConfig> trackers = {
+      TrackerConfig{.name = "capture",
+                    .kind = "capture",
+                    .live = {.path = "var/{color}-vendor.jsonl"},
+                    .candidate_mode = "staging",
+                    .candidate = {.path = "var/{color}-vendor.jsonl"}}};
   std::string sentry_dsn_env = "SENTRY_DSN";
   std::string tls_ca_file;
 };

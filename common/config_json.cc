@@ -48,7 +48,9 @@ std::string ConfigToJson(const Config& c) {
                         {"candidate_mode", t.candidate_mode},
                         {"candidate", Settings(t.candidate)},
                         {"timeout_ms", t.timeout_ms},
-                        {"max_attempts", t.max_attempts}});
+                        {"max_attempts", t.max_attempts},
+                        {"batch_max", t.batch_max},
+                        {"linger_ms", t.linger_ms}});
   }
   const ScrubConfig& sc = c.pipeline.scrub;
   nlohmann::json j = {
@@ -81,10 +83,12 @@ std::string ConfigToJson(const Config& c) {
          {{"emails", sc.emails},
           {"card_numbers", sc.card_numbers},
           {"ip_addresses", sc.ip_addresses},
+          {"phone_numbers", sc.phone_numbers},
           {"tokens", sc.tokens},
           {"url_secrets", sc.url_secrets},
-          {"url_secret_params", sc.url_secret_params},
+          {"url_allowed_params", sc.url_allowed_params},
           {"max_value_length", sc.max_value_length}}},
+        {"record_payloads", c.pipeline.record_payloads},
         {"trackers", trackers},
         {"sentry", {{"dsn_env", c.pipeline.sentry_dsn_env}}},
         {"tls", {{"ca_file", c.pipeline.tls_ca_file}}}}},

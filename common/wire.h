@@ -9,6 +9,9 @@ namespace tandem::wire {
 inline constexpr std::string_view kTandemId = "X-Tandem-Id";
 inline constexpr std::string_view kReceivedAt = "X-Tandem-Received-At";
 inline constexpr std::string_view kRole = "X-Tandem-Role";
+// Set by the forwarder ("1") on an event trace may already have handled (a resend,
+// or one sent before a restart): trace then checks its `deliveries` rows first.
+inline constexpr std::string_view kRedelivery = "X-Tandem-Redelivery";
 // Any header with this prefix from a client is removed before stamping.
 inline constexpr std::string_view kPrefix = "X-Tandem-";
 

@@ -110,7 +110,8 @@ Status BigQueryDataset::Bootstrap() {
       table("deliveries",
             {Field("tandem_id", "STRING", true), Field("vendor", "STRING", true),
              Field("outcome", "STRING", true), Field("status_code", "INTEGER", false),
-             Field("attempts", "INTEGER", true), Field("at", "TIMESTAMP", true)},
+             Field("attempts", "INTEGER", true), Field("at", "TIMESTAMP", true),
+             Field("payload_hash", "STRING", false), Field("payload", "STRING", false)},
             false),
       table("rejected",
             {Field("tandem_id", "STRING", true), Field("reason", "STRING", true),
@@ -264,7 +265,9 @@ WriteResult BigQueryDataset::InsertDeliveries(const std::vector<DeliveryRow>& ro
                         {"outcome", r.outcome},
                         {"status_code", r.status_code},
                         {"attempts", r.attempts},
-                        {"at", Seconds(r.at_ms)}}});
+                        {"at", Seconds(r.at_ms)},
+                        {"payload_hash", r.payload_hash},
+                        {"payload", r.payload.empty() ? json(nullptr) : json(r.payload)}}});
   }
   return InsertAll("deliveries", std::move(out));
 }

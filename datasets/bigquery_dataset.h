@@ -29,6 +29,9 @@ class BigQueryDataset : public Dataset {
   WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
   WriteResult InsertRejected(const std::vector<RejectedRow>& rows) override;
   Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override;
+  std::string Table(const std::string& table) const override {
+    return "`" + project_ + "." + dataset_ + "." + table + "`";
+  }
 
   const std::string& dataset_id() const { return dataset_; }
 

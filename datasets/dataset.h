@@ -28,6 +28,8 @@ struct DeliveryRow {
   int status_code;
   int attempts;
   int64_t at_ms;
+  std::string payload_hash;  // hex SHA-256 of the vendor-bound payload
+  std::string payload;       // that payload as JSON text; empty: not recorded (NULL)
 };
 
 struct RejectedRow {
@@ -60,6 +62,8 @@ class Dataset {
   virtual WriteResult InsertRejected(const std::vector<RejectedRow>& rows) = 0;
   // Runs a read-only SQL query (the dataset's own dialect); every cell as text, NULL as "".
   virtual Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) = 0;
+  // How `table` (raw, deliveries, rejected, raw_normalized) is named in Query's SQL.
+  virtual std::string Table(const std::string& table) const = 0;
 };
 
 // The dataset `color` is configured with. Throws on a config it cannot open (startup).

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 
 namespace tandem {
 namespace {
@@ -24,6 +25,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
   status_code INTEGER,
   attempts    INTEGER NOT NULL,
   at          INTEGER NOT NULL,
+  payload_hash TEXT,
+  payload     TEXT,
   PRIMARY KEY (tandem_id, vendor)
 );
 CREATE INDEX IF NOT EXISTS deliveries_at ON deliveries (at);
@@ -102,6 +105,26 @@ Status SqliteDataset::Bootstrap() {
     sqlite3_free(err);
     return {std::make_error_code(std::errc::io_error), detail};
   }
+  return AddPayloadColumns();
+}
+
+// Datasets created before trace recorded payloads lack two columns of `deliveries`.
+Status SqliteDataset::AddPayloadColumns() {
+  bool has_hash = false;
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db_, "PRAGMA table_info(deliveries)", -1, &st, nullptr);
+  while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    const char* name = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+    if (name && std::string_view(name) == "payload_hash") has_hash = true;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_OK) return Fail(rc, "read the deliveries columns");
+  if (has_hash) return {};
+  rc = sqlite3_exec(db_,
+                    "ALTER TABLE deliveries ADD COLUMN payload_hash TEXT; "
+                    "ALTER TABLE deliveries ADD COLUMN payload TEXT;",
+                    nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Fail(rc, "add the payload columns to deliveries");
   return {};
 }
 
@@ -153,8 +176,9 @@ WriteResult SqliteDataset::InsertRaw(const std::vector<RawRow>& rows) {
 
 WriteResult SqliteDataset::InsertDeliveries(const std::vector<DeliveryRow>& rows) {
   return InsertAll<DeliveryRow>(
-      "INSERT OR REPLACE INTO deliveries (tandem_id, vendor, outcome, status_code, attempts, at) "
-      "VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO deliveries "
+      "(tandem_id, vendor, outcome, status_code, attempts, at, payload_hash, payload) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       rows, [](sqlite3_stmt* st, const DeliveryRow& r) {
         int rc = BindText(st, 1, r.tandem_id);
         if (rc == SQLITE_OK) rc = BindText(st, 2, r.vendor);
@@ -162,6 +186,10 @@ WriteResult SqliteDataset::InsertDeliveries(const std::vector<DeliveryRow>& rows
         if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 4, r.status_code);
         if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 5, r.attempts);
         if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 6, r.at_ms);
+        if (rc == SQLITE_OK) rc = BindText(st, 7, r.payload_hash);
+        if (rc == SQLITE_OK) {
+          rc = r.payload.empty() ? sqlite3_bind_null(st, 8) : BindText(st, 8, r.payload);
+        }
         return rc;
       });
 }

@@ -22,6 +22,7 @@ class SqliteDataset : public Dataset {
   WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
   WriteResult InsertRejected(const std::vector<RejectedRow>& rows) override;
   Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override;
+  std::string Table(const std::string& table) const override { return table; }
 
   // The schema, for docs and tests.
   static const char* Schema();
@@ -33,6 +34,7 @@ class SqliteDataset : public Dataset {
   template <class Row>
   WriteResult InsertAll(const char* sql, const std::vector<Row>& rows, Binder<Row> bind);
   Status Fail(int rc, const char* what);
+  Status AddPayloadColumns();  // with mu_ held
 
   std::string path_;
   sqlite3* db_ = nullptr;

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "common/backoff.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/wire.h"
 
@@ -11,12 +12,6 @@ namespace {
 constexpr auto kSendTimeout = std::chrono::seconds(10);
 constexpr auto kIdlePoll = std::chrono::milliseconds(5);
 constexpr auto kSaveEvery = std::chrono::seconds(1);
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // 4xx answers other than these may mean trace refuses this event for good.
 bool Retryable(unsigned code) { return code == 408 || code == 429 || code >= 500 || code < 400; }
@@ -41,6 +36,9 @@ Forwarder::Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint, Datase
 Forwarder::~Forwarder() { Stop(); }
 
 void Forwarder::Start() {
+  // Whatever is in the spool now may have reached trace in an earlier run (the
+  // checkpoint lags the sends): such events are marked as redeliveries.
+  seen_before_ = spool_.durable_end();
   boost::asio::post(io_, [this] { Pump(); });
   thread_ = std::thread([this] { io_.run(); });
 }
@@ -130,6 +128,8 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
   req.set(wire::kTandemId, r.tandem_id);
   req.set(wire::kReceivedAt, std::to_string(r.received_at_ms));
   req.set(wire::kRole, r.role);
+  // Trace looks up what it already did for an event only when it may have seen it.
+  if (slot->attempts > 0 || slot->entry.end <= seen_before_) req.set(wire::kRedelivery, "1");
   req.body() = r.body;
   if (++slot->attempts == 1) slot->oks_at_first_send = oks_;
   ++sending_;
@@ -181,7 +181,7 @@ void Forwarder::RetryLater(std::chrono::milliseconds delay, std::function<void()
 // and the event must be on record before the checkpoint passes it.
 void Forwarder::Park(std::shared_ptr<Slot> slot, const std::string& why) {
   const SpoolRecord& r = slot->entry.record;
-  WriteResult w = dataset_.InsertRejected({{r.tandem_id, "trace_refused", NowMs()}});
+  WriteResult w = dataset_.InsertRejected({{r.tandem_id, "trace_refused", UnixMillis()}});
   auto again = [this, slot, why] { Park(slot, why); };
   if (!w.status.ok()) {
     if (slot->park_attempts % 20 == 0) {

@@ -68,6 +68,7 @@ class Forwarder {
   std::shared_ptr<http::ClientPool> pool_;
   std::deque<std::shared_ptr<Slot>> inflight_;
   uint64_t next_read_ = 0;
+  uint64_t seen_before_ = 0;  // spool end at Start(): events before it may have reached trace
   std::atomic<uint64_t> acked_{0};
   uint64_t saved_ = 0;
   std::chrono::steady_clock::time_point last_save_{};

@@ -5,15 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 
 namespace tandem::splitter {
-namespace {
-int64_t NowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-}  // namespace
 
 LiveState::LiveState(std::string state_file, Color initial_live) : file_(std::move(state_file)) {
   live_ = static_cast<int>(initial_live);
@@ -44,7 +39,7 @@ LiveSnapshot LiveState::Snapshot() const {
 
 std::error_code LiveState::SetLive(Color new_live, LiveSnapshot& result) {
   std::lock_guard<std::mutex> lock(write_mu_);
-  int64_t now = NowMs();
+  int64_t now = UnixMillis();
   nlohmann::json j = {{"live", ColorName(new_live)}, {"changed_at_ms", now}};
   if (auto ec = WriteFileAtomic(file_, j.dump() + "\n")) return ec;
   changed_at_ms_ = now;

@@ -1,0 +1,45 @@
+// One event's way through trace: clean it (validate, allowlist, scrub, context),
+// build each tracker's payload and its hash, look up what was already done when
+// the forwarder says it may have sent the event before, deliver to every
+// tracker, write the `deliveries` (or `rejected`) rows, and only then answer, so
+// the forwarder's checkpoint never passes an event whose rows are not stored.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "common/http_types.h"
+#include "pipeline/trace/event_cleaner.h"
+#include "pipeline/trace/row_writer.h"
+#include "pipeline/trace/tracker.h"
+
+namespace tandem::trace {
+
+class EventProcessor {
+ public:
+  // Called once, from the delivery or the writer thread.
+  using Answer = std::function<void(http::Status, std::string body)>;
+
+  EventProcessor(const PipelineConfig& config, boost::asio::io_context& delivery_io,
+                 const std::vector<TrackerPtr>& trackers, RowWriter& writer,
+                 TraceMetrics& metrics);
+
+  // Thread-safe; the cleaning and payload building run on the caller's thread.
+  void Process(StampedEvent in, bool redelivery, Answer answer);
+
+ private:
+  struct Job;
+  void Dispatch(const std::shared_ptr<Job>& job, const std::vector<DeliveryRow>& on_record);
+  void Complete(const std::shared_ptr<Job>& job);
+
+  EventCleaner cleaner_;
+  bool record_payloads_;
+  boost::asio::io_context& delivery_io_;
+  const std::vector<TrackerPtr>& trackers_;
+  RowWriter& writer_;
+  TraceMetrics& metrics_;
+};
+
+}  // namespace tandem::trace

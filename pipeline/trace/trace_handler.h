@@ -1,0 +1,26 @@
+// Trace's HTTP front: POST /v1/events from the color's forwarder, answered 200
+// once the event's rows are in the dataset (503 when they could not be written,
+// so the forwarder sends it again); /healthz, /readyz and /metrics beside it.
+#pragma once
+
+#include <functional>
+
+#include "common/http_server.h"
+#include "common/io_workers.h"
+#include "common/metrics.h"
+#include "pipeline/trace/event_processor.h"
+
+namespace tandem::trace {
+
+class TraceHandler : public http::Handler {
+ public:
+  TraceHandler(IoWorkers& workers, EventProcessor& processor, Metrics& metrics);
+  void Handle(http::Request&& req, const http::RequestInfo& info, http::Respond respond) override;
+
+ private:
+  IoWorkers& workers_;
+  EventProcessor& processor_;
+  Metrics& metrics_;
+};
+
+}  // namespace tandem::trace
