@@ -23,8 +23,8 @@ std::string FirstLanguage(std::string_view accept_language) {
   first = Trim(first.substr(0, first.find(';')));
   std::string out;
   for (char c : first) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
     if (!ok || out.size() >= 35) return "";  // not a language tag
     out += c;
   }
@@ -56,7 +56,15 @@ EventContext EventCleaner::Context(const StampedEvent& in, ScrubCounts& counts) 
   c.user_agent = in.user_agent;
   scrubber_.ScrubString(c.user_agent, counts);
   c.locale = FirstLanguage(in.accept_language);
-  c.page_url = in.referer;
+  // A Referer is one URL: browsers never send raw spaces in it, so any are
+  // encoded first and the whole value is cleaned as a URL.
+  for (char ch : in.referer) {
+    if (ch == ' ') {
+      c.page_url += "%20";
+    } else {
+      c.page_url += ch;
+    }
+  }
   scrubber_.ScrubString(c.page_url, counts);
   c.page_path = PathOf(c.page_url);
   c.origin = in.origin;

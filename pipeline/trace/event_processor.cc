@@ -81,8 +81,7 @@ void EventProcessor::Process(StampedEvent in, bool redelivery, Answer answer) {
       return job->answer(http::Status::service_unavailable,
                          Body(job->tandem_id, "dataset unavailable"));
     }
-    boost::asio::post(delivery_io_,
-                      [this, job, rows = std::move(rows)] { Dispatch(job, rows); });
+    boost::asio::post(delivery_io_, [this, job, rows = std::move(rows)] { Dispatch(job, rows); });
   });
 }
 
@@ -112,8 +111,8 @@ void EventProcessor::Complete(const std::shared_ptr<Job>& job) {
   for (size_t i = 0; i < trackers_.size(); ++i) {
     if (!job->results[i]) continue;
     const DeliveryResult& r = *job->results[i];
-    rows.push_back({job->tandem_id, trackers_[i]->name(), r.outcome, r.status_code, r.attempts,
-                    now, job->hashes[i], record_payloads_ ? job->payloads[i]->text : ""});
+    rows.push_back({job->tandem_id, trackers_[i]->name(), r.outcome, r.status_code, r.attempts, now,
+                    job->hashes[i], record_payloads_ ? job->payloads[i]->text : ""});
   }
   writer_.Write(std::move(rows), {}, [this, job](const Status& s) {
     if (!s.ok()) {

@@ -23,8 +23,7 @@ class EventProcessor {
   using Answer = std::function<void(http::Status, std::string body)>;
 
   EventProcessor(const PipelineConfig& config, boost::asio::io_context& delivery_io,
-                 const std::vector<TrackerPtr>& trackers, RowWriter& writer,
-                 TraceMetrics& metrics);
+                 const std::vector<TrackerPtr>& trackers, RowWriter& writer, TraceMetrics& metrics);
 
   // Thread-safe; the cleaning and payload building run on the caller's thread.
   void Process(StampedEvent in, bool redelivery, Answer answer);

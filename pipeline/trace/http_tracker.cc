@@ -181,9 +181,15 @@ void HttpTracker::OnAnswer(Channel& ch, std::vector<Item> batch, boost::system::
     item.last_status = code;
     item.last_error = i < v.errors.size() && !v.errors[i].empty() ? v.errors[i] : why;
     switch (i < v.fates.size() ? v.fates[i] : BatchVerdict::kFailed) {
-      case BatchVerdict::kDelivered: Finish(item, "delivered"); break;
-      case BatchVerdict::kRejected: Finish(item, "rejected"); break;
-      case BatchVerdict::kFailed: Finish(item, "failed"); break;
+      case BatchVerdict::kDelivered:
+        Finish(item, "delivered");
+        break;
+      case BatchVerdict::kRejected:
+        Finish(item, "rejected");
+        break;
+      case BatchVerdict::kFailed:
+        Finish(item, "failed");
+        break;
       case BatchVerdict::kRetry:
         if (item.attempts >= static_cast<int>(config_.max_attempts)) {
           Finish(item, "failed");
@@ -203,7 +209,8 @@ void HttpTracker::OnAnswer(Channel& ch, std::vector<Item> batch, boost::system::
   bool partial = std::any_of(v.fates.begin(), v.fates.end(),
                              [](auto f) { return f != BatchVerdict::kRetry; }) ||
                  std::find(v.throttled.begin(), v.throttled.end(), true) != v.throttled.end();
-  if (!now.empty()) RetryLater(ch, std::move(now), partial ? std::chrono::milliseconds(0) : backoff);
+  if (!now.empty())
+    RetryLater(ch, std::move(now), partial ? std::chrono::milliseconds(0) : backoff);
   if (!later.empty()) RetryLater(ch, std::move(later), v.throttle_delay.value_or(backoff));
 }
 

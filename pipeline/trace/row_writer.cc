@@ -23,7 +23,9 @@ RowWriter::RowWriter(Dataset& dataset, TraceMetrics& metrics)
 
 RowWriter::~RowWriter() { Stop(); }
 
-void RowWriter::Start() { thread_ = std::thread([this] { Run(); }); }
+void RowWriter::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void RowWriter::Stop() {
   {

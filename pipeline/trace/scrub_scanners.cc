@@ -194,35 +194,57 @@ bool ReplacePhoneNumbers(std::string& s) {
       ++i;
       continue;
     }
+    // The digit groups of this run: up to two separators (space - . ( )) apart.
     size_t j = i;
     bool plus = s[j] == '+';
     if (plus) ++j;
-    std::vector<size_t> sizes;
-    size_t digits = 0, end = j;
+    struct Group {
+      size_t begin, end;
+    };
+    std::vector<Group> groups;
+    size_t digits = 0;
     while (j < s.size()) {
       size_t k = j, seps = 0;
-      while (k < s.size() && seps < 2 && (s[k] == ' ' || s[k] == '-' || s[k] == '.' ||
-                                          s[k] == '(' || s[k] == ')')) {
+      while (k < s.size() && seps < 2 &&
+             (s[k] == ' ' || s[k] == '-' || s[k] == '.' || s[k] == '(' || s[k] == ')')) {
         ++k;
         ++seps;
       }
-      if (k >= s.size() || !IsDigit(s[k]) || (seps == 0 && !sizes.empty())) break;
+      if (k >= s.size() || !IsDigit(s[k]) || (seps == 0 && !groups.empty())) break;
       size_t g = k;
       while (k < s.size() && IsDigit(s[k])) ++k;
-      sizes.push_back(k - g);
+      groups.push_back({g, k});
       digits += k - g;
-      end = j = k;
+      j = k;
     }
-    bool boundary = end >= s.size() || !IsAlnum(s[end]);
-    bool nanp = (sizes == std::vector<size_t>{3, 3, 4}) ||
-                (sizes == std::vector<size_t>{1, 3, 3, 4} && s[i + (s[i] == '(')] == '1');
-    if (boundary && !sizes.empty() && ((plus && digits >= 8 && digits <= 15) || (!plus && nanp))) {
-      s.replace(i, end - i, "[phone]");
-      i += 7;
+    if (groups.empty()) {
+      ++i;
+      continue;
+    }
+    size_t run_end = groups.back().end;
+    auto size = [&](size_t g) { return groups[g].end - groups[g].begin; };
+    // International form: the whole run. Otherwise a North American 3-3-4 (or
+    // 1-3-3-4) window anywhere in it: "5.0 (415) 555-2671" holds one.
+    size_t from = std::string::npos, to = 0;
+    if (plus && digits >= 8 && digits <= 15 && (run_end >= s.size() || !IsAlnum(s[run_end]))) {
+      from = i;
+      to = run_end;
+    }
+    for (size_t g = 0; from == std::string::npos && g + 3 <= groups.size(); ++g) {
+      if (size(g) == 3 && size(g + 1) == 3 && size(g + 2) == 4) {
+        bool one = g > 0 && size(g - 1) == 1 && s[groups[g - 1].begin] == '1';
+        from = one ? groups[g - 1].begin : groups[g].begin;
+        if (from > i && s[from - 1] == '(') --from;
+        to = groups[g + 2].end;
+      }
+    }
+    if (from != std::string::npos) {
+      s.replace(from, to - from, "[phone]");
+      i = from + 7;
       changed = true;
       continue;
     }
-    i = end > i ? end : i + 1;
+    i = run_end;
   }
   return changed;
 }
@@ -236,8 +258,7 @@ bool ReplaceBearerTokens(std::string& s) {
       while (j < s.size() && (s[j] == ' ' || s[j] == '\t')) ++j;
       if (j == spaces || IsMarkerAt(s, j)) continue;
       size_t k = j;
-      while (k < s.size() && (IsAlnum(s[k]) || std::string_view("-._~+/=").find(s[k]) != npos))
-        ++k;
+      while (k < s.size() && (IsAlnum(s[k]) || std::string_view("-._~+/=").find(s[k]) != npos)) ++k;
       if (k - j < 8) continue;
       s.replace(j, k - j, "[token]");
       changed = true;
@@ -274,14 +295,14 @@ bool ReplaceJwts(std::string& s) {
 namespace {
 
 // Keys whose value is a secret wherever they appear: "password=...", "token: ...".
-constexpr std::string_view kSecretKeys[] = {"password", "passwd", "pwd",        "secret",
-                                            "token",    "api_key", "apikey",    "api-key",
+constexpr std::string_view kSecretKeys[] = {"password",   "passwd",      "pwd",       "secret",
+                                            "token",      "api_key",     "apikey",    "api-key",
                                             "access_key", "private_key", "credential"};
 
 constexpr std::string_view kSecretPrefixes[] = {
-    "sk_live_", "sk_test_", "rk_live_", "rk_test_", "ghp_",  "gho_",  "ghu_",  "ghs_", "ghr_",
-    "github_pat_", "glpat-", "xoxb-",   "xoxp-",    "xoxa-", "xoxr-", "xoxs-", "AKIA", "ASIA",
-    "AIza",     "shpat_",   "npm_"};
+    "sk_live_", "sk_test_", "rk_live_",    "rk_test_", "ghp_",  "gho_",   "ghu_",
+    "ghs_",     "ghr_",     "github_pat_", "glpat-",   "xoxb-", "xoxp-",  "xoxa-",
+    "xoxr-",    "xoxs-",    "AKIA",        "ASIA",     "AIza",  "shpat_", "npm_"};
 
 bool ReplaceKeyedSecrets(std::string& s) {
   bool changed = false;

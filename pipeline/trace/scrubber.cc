@@ -11,23 +11,33 @@ namespace tandem::trace {
 
 std::string_view ScrubRuleName(ScrubRule r) {
   switch (r) {
-    case ScrubRule::kEmail: return "email";
-    case ScrubRule::kCard: return "card_number";
-    case ScrubRule::kIp: return "ip_address";
-    case ScrubRule::kPhone: return "phone_number";
-    case ScrubRule::kBearer: return "bearer_token";
-    case ScrubRule::kJwt: return "jwt";
-    case ScrubRule::kSecret: return "secret";
-    case ScrubRule::kUrlParam: return "url_param";
-    case ScrubRule::kOverlong: return "overlong";
-    case ScrubRule::kCount: break;
+    case ScrubRule::kEmail:
+      return "email";
+    case ScrubRule::kCard:
+      return "card_number";
+    case ScrubRule::kIp:
+      return "ip_address";
+    case ScrubRule::kPhone:
+      return "phone_number";
+    case ScrubRule::kBearer:
+      return "bearer_token";
+    case ScrubRule::kJwt:
+      return "jwt";
+    case ScrubRule::kSecret:
+      return "secret";
+    case ScrubRule::kUrlParam:
+      return "url_param";
+    case ScrubRule::kOverlong:
+      return "overlong";
+    case ScrubRule::kCount:
+      break;
   }
   return "unknown";
 }
 
 Scrubber::Scrubber(const ScrubConfig& config)
-    : config_(config), allowed_params_(config.url_allowed_params.begin(),
-                                       config.url_allowed_params.end()) {}
+    : config_(config),
+      allowed_params_(config.url_allowed_params.begin(), config.url_allowed_params.end()) {}
 
 bool Scrubber::ScrubUrls(std::string& s) const {
   return scan::StripUrlSecrets(s, [this](std::string_view name) {

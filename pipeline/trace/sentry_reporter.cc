@@ -49,12 +49,14 @@ class SentryReporter : public ErrorReporter {
     scrubber_.ScrubJson(data, ignored);
     std::string what = vendor + " answered " + std::to_string(status);
     json event = Event("VendorError", what);
-    event["tags"] = {{"color", ColorName(color_)}, {"role", role}, {"vendor", vendor},
+    event["tags"] = {{"color", ColorName(color_)},
+                     {"role", role},
+                     {"vendor", vendor},
                      {"status", std::to_string(status)}};
-    event["request"] = {{"method", "POST"},
-                        {"headers", {{"Content-Type", "application/json"},
-                                     {"User-Agent", "tandem-trace"}}},
-                        {"data", std::move(data)}};
+    event["request"] = {
+        {"method", "POST"},
+        {"headers", {{"Content-Type", "application/json"}, {"User-Agent", "tandem-trace"}}},
+        {"data", std::move(data)}};
     event["extra"] = {{"response_body", excerpt}};
     boost::asio::post(io_, [this, what, event = std::move(event)]() mutable {
       Breadcrumb("vendor", what);
@@ -106,15 +108,13 @@ class SentryReporter : public ErrorReporter {
     for (const auto& c : breadcrumbs_) crumbs.push_back(c);
     event["breadcrumbs"] = {{"values", std::move(crumbs)}};
     std::string payload = event.dump(-1, ' ', false, json::error_handler_t::replace);
-    json header = {{"event_id", event["event_id"]},
-                   {"dsn", dsn_text_},
-                   {"sent_at", RfcNow()}};
+    json header = {{"event_id", event["event_id"]}, {"dsn", dsn_text_}, {"sent_at", RfcNow()}};
     json item = {{"type", "event"}, {"length", payload.size()}};
     http::Request req{http::Verb::post, url_.target, 11};
     req.set(http::Field::content_type, "application/x-sentry-envelope");
     req.set(http::Field::user_agent, "tandem/1.0");
-    req.set("X-Sentry-Auth", "Sentry sentry_version=7, sentry_client=tandem/1.0, sentry_key=" +
-                                 dsn_.public_key);
+    req.set("X-Sentry-Auth",
+            "Sentry sentry_version=7, sentry_client=tandem/1.0, sentry_key=" + dsn_.public_key);
     req.body() = header.dump() + "\n" + item.dump() + "\n" + payload + "\n";
     req.prepare_payload();
     ++in_flight_;
@@ -154,8 +154,8 @@ class SentryReporter : public ErrorReporter {
         size_t c1 = limit.find(':');
         if (c1 == std::string::npos) continue;
         size_t c2 = limit.find(':', c1 + 1);
-        std::string categories = limit.substr(c1 + 1, c2 == std::string::npos ? std::string::npos
-                                                                                : c2 - c1 - 1);
+        std::string categories =
+            limit.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1);
         double secs = std::strtod(limit.c_str(), nullptr);
         if (secs <= 0) secs = 60;
         bool ours = categories.empty();
@@ -175,10 +175,12 @@ class SentryReporter : public ErrorReporter {
     }
     if (res.result_int() == 429) {
       auto retry = res.find(http::Field::retry_after);
-      double secs = retry == res.end() ? 0 : std::strtod(std::string(retry->value()).c_str(), nullptr);
-      limited_until_ = std::max(
-          limited_until_, now + (secs > 0 ? std::chrono::milliseconds(static_cast<int64_t>(secs * 1000))
-                                          : std::chrono::milliseconds(kDefaultLimit)));
+      double secs =
+          retry == res.end() ? 0 : std::strtod(std::string(retry->value()).c_str(), nullptr);
+      limited_until_ =
+          std::max(limited_until_,
+                   now + (secs > 0 ? std::chrono::milliseconds(static_cast<int64_t>(secs * 1000))
+                                   : std::chrono::milliseconds(kDefaultLimit)));
     }
   }
 
@@ -211,7 +213,8 @@ SentryDsn ParseSentryDsn(const std::string& dsn) {
   auto fail = [&](const std::string& why) {
     return std::runtime_error("Sentry DSN '" + dsn + "': " + why);
   };
-  if (dsn.rfind("https://", 0) != 0) throw fail("must be an https:// URL (outgoing calls are HTTPS only)");
+  if (dsn.rfind("https://", 0) != 0)
+    throw fail("must be an https:// URL (outgoing calls are HTTPS only)");
   std::string rest = dsn.substr(8);
   size_t at = rest.find('@');
   size_t slash = rest.find('/');

@@ -25,8 +25,8 @@ class TraceMetrics;
 
 struct SentryDsn {
   std::string public_key;
-  std::string origin;    // https://host[:port]
-  std::string path;      // any path before the project id, without a trailing "/"
+  std::string origin;  // https://host[:port]
+  std::string path;    // any path before the project id, without a trailing "/"
   std::string project;
   std::string envelope_url() const { return origin + path + "/api/" + project + "/envelope/"; }
 };

@@ -62,15 +62,15 @@ void TraceHandler::Handle(http::Request&& req, const http::RequestInfo& info,
   e.body = std::move(req.body());
   const bool redelivery = Header(req, wire::kRedelivery) == "1";
   auto& io = workers_.context(info.worker);
-  processor_.Process(std::move(e), redelivery,
-                     [&io, respond = std::move(respond)](http::Status status,
-                                                         std::string body) mutable {
-                       // Back to the connection's own thread.
-                       boost::asio::post(io, [status, body = std::move(body),
-                                              respond = std::move(respond)]() mutable {
-                         respond(http::MakeResponse(status, std::move(body)));
-                       });
-                     });
+  processor_.Process(
+      std::move(e), redelivery,
+      [&io, respond = std::move(respond)](http::Status status, std::string body) mutable {
+        // Back to the connection's own thread.
+        boost::asio::post(io,
+                          [status, body = std::move(body), respond = std::move(respond)]() mutable {
+                            respond(http::MakeResponse(status, std::move(body)));
+                          });
+      });
 }
 
 }  // namespace tandem::trace

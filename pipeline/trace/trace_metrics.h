@@ -12,8 +12,8 @@ namespace tandem::trace {
 
 struct VendorMetrics {
   std::map<std::string, prometheus::Counter*, std::less<>> deliveries;  // by outcome
-  prometheus::Histogram* latency;                                      // one vendor request
-  prometheus::Counter* retries;                                        // requests sent again
+  prometheus::Histogram* latency;                                       // one vendor request
+  prometheus::Counter* retries;                                         // requests sent again
   prometheus::Counter* requests_ok;
   prometheus::Counter* requests_failed;  // non-2xx answers and transport errors
 };

@@ -45,11 +45,11 @@ using PayloadPtr = std::shared_ptr<const VendorPayload>;
 
 // What every tracker is built with.
 struct TrackerDeps {
-  boost::asio::io_context& io;       // the delivery thread's
-  boost::asio::ssl::context* tls;    // outgoing HTTPS, with pipeline.tls.ca_file trusted
-  Color color;                       // for {color} in paths
+  boost::asio::io_context& io;     // the delivery thread's
+  boost::asio::ssl::context* tls;  // outgoing HTTPS, with pipeline.tls.ca_file trusted
+  Color color;                     // for {color} in paths
   TraceMetrics& metrics;
-  ErrorReporter* reporter;           // Sentry; may be null
+  ErrorReporter* reporter;  // Sentry; may be null
 };
 
 class Tracker {

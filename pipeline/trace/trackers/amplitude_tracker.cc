@@ -11,8 +11,8 @@ using Clock = std::chrono::steady_clock;
 
 // Event indexes a 400 or 429 body lists under `key` (a map of field -> indexes,
 // or a plain list).
-void Indexes(const json& body, const char* key, std::vector<bool>& out, std::vector<std::string>& why,
-             const std::string& reason) {
+void Indexes(const json& body, const char* key, std::vector<bool>& out,
+             std::vector<std::string>& why, const std::string& reason) {
   auto it = body.find(key);
   if (it == body.end()) return;
   auto mark = [&](const json& list, const std::string& detail) {
@@ -31,20 +31,16 @@ void Indexes(const json& body, const char* key, std::vector<bool>& out, std::vec
 }  // namespace
 
 AmplitudeTracker::AmplitudeTracker(const TrackerConfig& config, TrackerDeps deps)
-    : HttpTracker(config, deps, kMaxBatch),
-      api_key_(Secret(config.live.api_key_env, config.name)) {
+    : HttpTracker(config, deps, kMaxBatch), api_key_(Secret(config.live.api_key_env, config.name)) {
   if (config.candidate_mode == "staging") {
     staging_api_key_ = Secret(config.candidate.api_key_env, config.name);
   }
 }
 
 json AmplitudeTracker::Payload(const CleanEvent& e) const {
-  json p = {{"event_type", e.name},
-            {"device_id", e.device_id},
-            {"time", e.received_at_ms},
-            {"insert_id", e.tandem_id},
-            {"event_properties", e.properties},
-            {"platform", "Web"}};
+  json p = {
+      {"event_type", e.name},     {"device_id", e.device_id},         {"time", e.received_at_ms},
+      {"insert_id", e.tandem_id}, {"event_properties", e.properties}, {"platform", "Web"}};
   if (e.user_id) p["user_id"] = *e.user_id;
   // Without "ip" Amplitude would place every user where trace runs.
   p["ip"] = e.context.ip.empty() ? "0.0.0.0" : e.context.ip;
@@ -68,8 +64,8 @@ void AmplitudeTracker::Send(Target target, PayloadPtr payload, DeliveryDone done
       }
       // Sent once the pause is over, within the event's deadline.
       auto timer = std::make_shared<boost::asio::steady_timer>(deps_.io, p->second);
-      return timer->async_wait([this, timer, target, payload, done = std::move(done)](
-                                   boost::system::error_code) mutable {
+      return timer->async_wait([this, timer, target, payload,
+                                done = std::move(done)](boost::system::error_code) mutable {
         HttpTracker::Send(target, std::move(payload), std::move(done));
       });
     }
@@ -102,7 +98,8 @@ BatchVerdict AmplitudeTracker::Judge(Target target, const http::Response& res,
     Indexes(body, "events_with_invalid_id_lengths", listed, v.errors, "invalid id length");
     Indexes(body, "silenced_events", listed, v.errors, "device silenced");
     if (std::find(listed.begin(), listed.end(), true) == listed.end()) return v;
-    for (size_t i = 0; i < n; ++i) v.fates[i] = listed[i] ? BatchVerdict::kFailed : BatchVerdict::kRetry;
+    for (size_t i = 0; i < n; ++i)
+      v.fates[i] = listed[i] ? BatchVerdict::kFailed : BatchVerdict::kRetry;
     return v;
   }
   // 429: pause the throttled devices and users; their events wait 30 s.
@@ -123,8 +120,8 @@ BatchVerdict AmplitudeTracker::Judge(Target target, const http::Response& res,
     }
   }
   Indexes(body, "throttled_events", v.throttled, v.errors, "throttled");
-  v.throttle_delay = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::seconds(kThrottlePause));
+  v.throttle_delay =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::seconds(kThrottlePause));
   return v;
 }
 

@@ -86,7 +86,8 @@ void CaptureTracker::Flush(File& f) {
       done({"failed", 0, 1, std::string("write ") + f.path + ": " + std::strerror(err)});
     }
   }
-  if (err != 0) log::Error("capture write failed", {{"path", f.path}, {"error", std::strerror(err)}});
+  if (err != 0)
+    log::Error("capture write failed", {{"path", f.path}, {"error", std::strerror(err)}});
 }
 
 }  // namespace tandem::trace

@@ -29,8 +29,8 @@ std::string Truncate(std::string s, size_t n) {
 // Params take strings and numbers: booleans and structures travel as text.
 json ParamValue(const json& v, const std::string& name) {
   if (v.is_number()) return v;
-  std::string s = v.is_string() ? v.get<std::string>()
-                                : v.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string s =
+      v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, json::error_handler_t::replace);
   return Truncate(std::move(s), ValueLimit(name));
 }
 
@@ -65,7 +65,8 @@ json Ga4Tracker::Payload(const CleanEvent& e) const {
     std::string name = Name(key);
     params[name] = ParamValue(value, name);
   }
-  if (!e.context.page_url.empty()) params["page_location"] = ParamValue(e.context.page_url, "page_location");
+  if (!e.context.page_url.empty())
+    params["page_location"] = ParamValue(e.context.page_url, "page_location");
   if (e.name == "pageview" && e.properties.contains("referrer")) {
     params["page_referrer"] = ParamValue(e.properties["referrer"], "page_referrer");
   }
@@ -88,7 +89,8 @@ http::Request Ga4Tracker::BuildRequest(Target target, const Url& endpoint,
   json body = *batch.front();
   for (size_t i = 1; i < batch.size(); ++i) body["events"].push_back((*batch[i])["events"][0]);
   std::string path = target == Target::kValidate ? "/debug/mp/collect" : "/mp/collect";
-  return JsonPost(VendorPath(endpoint, path) + (target == Target::kStaging ? staging_query_ : query_), body);
+  return JsonPost(
+      VendorPath(endpoint, path) + (target == Target::kStaging ? staging_query_ : query_), body);
 }
 
 BatchVerdict Ga4Tracker::Judge(Target target, const http::Response& res,

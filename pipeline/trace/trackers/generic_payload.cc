@@ -14,12 +14,9 @@ nlohmann::json GenericPayload(const CleanEvent& e) {
   SetIfNotEmpty(context, "page_url", e.context.page_url);
   SetIfNotEmpty(context, "page_path", e.context.page_path);
   SetIfNotEmpty(context, "origin", e.context.origin);
-  nlohmann::json j = {{"id", e.tandem_id},
-                      {"event", e.name},
-                      {"device_id", e.device_id},
-                      {"received_at", e.received_at_ms},
-                      {"properties", e.properties},
-                      {"context", std::move(context)}};
+  nlohmann::json j = {{"id", e.tandem_id},          {"event", e.name},
+                      {"device_id", e.device_id},   {"received_at", e.received_at_ms},
+                      {"properties", e.properties}, {"context", std::move(context)}};
   if (e.user_id) j["user_id"] = *e.user_id;
   return j;
 }
