@@ -38,8 +38,8 @@ TEST(ScrubberTest, UrlsKeepOnlyAllowedQueryParameters) {
 
 TEST(ScrubberTest, LeavesLookalikesAlone) {
   for (std::string clean :
-       {"Order 12345", "version 2.3.1", "2026-11-28", "12:30:45", "price 19.99",
-        "1764323791000", "std::vector", "0190a1b2-c3d4-7e5f-8a9b-000000000001", "user@localhost",
+       {"Order 12345", "version 2.3.1", "2026-11-28", "12:30:45", "price 19.99", "1764323791000",
+        "std::vector", "0190a1b2-c3d4-7e5f-8a9b-000000000001", "user@localhost",
         "4111 1111 1111 1112", "00:1A:2B:3C:4D:5E", "purchase product", "a-b-c"}) {
     EXPECT_EQ(Scrub(clean), clean) << clean;
   }

@@ -102,8 +102,8 @@ TEST_F(TracePayloadTest, SchemaFailuresNameTheirReason) {
 }
 
 TEST_F(TracePayloadTest, AllowlistDropsAndCountsOtherProperties) {
-  CleanResult r = EventCleaner(config_).Clean(
-      Stamped(R"({"event":"signup","deviceId":"d-1","properties":{"plan":"pro","ssn":"x","cc":1}})"));
+  CleanResult r = EventCleaner(config_).Clean(Stamped(
+      R"({"event":"signup","deviceId":"d-1","properties":{"plan":"pro","ssn":"x","cc":1}})"));
   ASSERT_TRUE(r.event);
   EXPECT_EQ(r.event->properties, json({{"plan", "pro"}}));
   EXPECT_EQ(r.properties_dropped, 2u);

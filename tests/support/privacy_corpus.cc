@@ -9,7 +9,7 @@ using nlohmann::json;
 
 struct Pii {
   std::string kind;
-  std::string value;                    // as a person would type it
+  std::string value;                   // as a person would type it
   std::vector<std::string> forbidden;  // what must not survive (value, normalised forms)
 };
 
@@ -47,7 +47,8 @@ std::vector<Pii> Items() {
       {"slack token", "xoxb-123456789012-abcdefghijkl", {"123456789012-abcdefghijkl"}},
       {"google key", "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe", {"SyDaGmWKa4JsXZ"}},
       {"generic key", "Zk9xQ2v8LmN4pR7sT1uW3yA6bC0dE5fG", {"Zk9xQ2v8LmN4pR7sT1uW3yA6bC0dE5fG"}},
-      {"url token", "https://shop.example/reset?token=s3cr3tT0k3n&lang=en",
+      {"url token",
+       "https://shop.example/reset?token=s3cr3tT0k3n&lang=en",
        {"s3cr3tT0k3n", "token="}},
       {"url userinfo", "https://admin:hunter2@example.com/x", {"hunter2", "admin:"}},
       {"path password", "/login?password=hunter2pass", {"hunter2pass"}},
@@ -66,13 +67,15 @@ PrivacyCase Base(const std::string& name) {
   c.referer = "https://shop.example/pricing?utm_source=news";
   c.accept_language = "en-US,en;q=0.9";
   c.forbidden = {"198.51.100.24"};
-  c.expected = {"pro-annual", "utm_source=news", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0",
-                "198.51.100.0", "en-US", "Order 12345", "version 2.3.1", "2026-11-28"};
+  c.expected = {"pro-annual",    "utm_source=news", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0",
+                "198.51.100.0",  "en-US",           "Order 12345",
+                "version 2.3.1", "2026-11-28"};
   return c;
 }
 
 json Props(const json& extra) {
-  json p = {{"plan", "pro-annual"}, {"tags", json::array({"Order 12345", "version 2.3.1"})},
+  json p = {{"plan", "pro-annual"},
+            {"tags", json::array({"Order 12345", "version 2.3.1"})},
             {"page", "2026-11-28"}};
   for (auto& [k, v] : extra.items()) p[k] = v;
   return p;

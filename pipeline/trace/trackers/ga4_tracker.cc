@@ -61,7 +61,7 @@ std::string Ga4Tracker::Name(std::string_view s) {
 json Ga4Tracker::Payload(const CleanEvent& e) const {
   json params = json::object();
   for (const auto& [key, value] : e.properties.items()) {
-    if (params.size() >= kMaxParams - 3) break;  // room for the page params below
+    if (params.size() >= kMaxParams - 4) break;  // room for the params below
     std::string name = Name(key);
     params[name] = ParamValue(value, name);
   }
@@ -71,6 +71,8 @@ json Ga4Tracker::Payload(const CleanEvent& e) const {
     params["page_referrer"] = ParamValue(e.properties["referrer"], "page_referrer");
   }
   params["engagement_time_msec"] = 1;  // GA4 shows an event in reports only with it
+  // GA4 has no idempotency key: the tandem id lets its BigQuery export drop a resend.
+  params["tandem_id"] = e.tandem_id;
   json event = {{"name", e.name == "pageview" ? "page_view" : Name(e.name)},
                 {"params", std::move(params)},
                 {"timestamp_micros", e.received_at_ms * 1000}};

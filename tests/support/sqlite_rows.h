@@ -1,0 +1,15 @@
+// Reading a SQLite dataset from a test, read-only, every cell as text.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tandem::testing {
+
+using Row = std::map<std::string, std::string>;  // column -> value ("" for NULL)
+
+// The rows `sql` returns; empty when the file or table does not exist (yet).
+std::vector<Row> QueryRows(const std::string& db_path, const std::string& sql);
+
+}  // namespace tandem::testing
