@@ -44,8 +44,7 @@ struct HttpTracker::Channel {
   Target target;
   Url url;
   std::shared_ptr<http::ClientPool> pool;
-  boost::asio::steady_timer linger;
-  bool linger_armed = false;
+  LingerTimer linger;
   std::deque<Item> queue;
 };
 
@@ -78,17 +77,11 @@ void HttpTracker::Send(Target target, PayloadPtr payload, DeliveryDone done) {
 void HttpTracker::Enqueue(Channel& ch, Item item) {
   ch.queue.push_back(std::move(item));
   if (ch.queue.size() >= batch_max_) return Flush(ch);
-  if (ch.linger_armed) return;
-  ch.linger_armed = true;
-  ch.linger.expires_after(std::chrono::milliseconds(config_.linger_ms));
-  ch.linger.async_wait([this, &ch](boost::system::error_code ec) {
-    ch.linger_armed = false;
-    if (!ec) Flush(ch);
-  });
+  ch.linger.Arm(std::chrono::milliseconds(config_.linger_ms), [this, &ch] { Flush(ch); });
 }
 
 void HttpTracker::Flush(Channel& ch) {
-  if (ch.linger_armed) ch.linger.cancel();
+  ch.linger.Disarm();
   // Group by key in arrival order, then cut each group into requests.
   std::vector<std::string> order;
   std::map<std::string, std::vector<Item>> groups;

@@ -14,6 +14,7 @@
 
 #include "common/http_client.h"
 #include "common/url.h"
+#include "pipeline/trace/linger_timer.h"
 #include "pipeline/trace/tracker.h"
 
 namespace tandem::trace {

@@ -1,6 +1,8 @@
 // `tandem trace` as a process in front of stand-in vendors and Sentry over TLS
 // (a CA the test makes): each tracker's requests field by field, each failure
 // answer's documented handling, and the `deliveries` rows that record it.
+#include "tests/support/trace_vendors.h"
+
 #include <gtest/gtest.h>
 
 #include <future>
@@ -8,7 +10,6 @@
 #include "common/sha256.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/trace_harness.h"
-#include "tests/support/trace_vendors.h"
 
 namespace tandem::testing {
 namespace {
@@ -266,8 +267,9 @@ TEST_F(TraceVendorsTest, SentryRateLimitsAreHonoured) {
   ASSERT_EQ(h_->Post(Event(1)), 200u);
   ASSERT_EQ(h_->Post(Event(2)), 200u);
   // Six failed GA4 answers, one report: the rest fall inside Sentry's limit.
-  EXPECT_GE(WaitForMetricAtLeast(h_->MetricsUrl(), R"(tandem_trace_sentry_reports_total{outcome="dropped"})",
-                                 6, std::chrono::seconds(10)),
+  EXPECT_GE(WaitForMetricAtLeast(h_->MetricsUrl(),
+                                 R"(tandem_trace_sentry_reports_total{outcome="dropped"})", 6,
+                                 std::chrono::seconds(10)),
             6);
   EXPECT_EQ(vendors_.sentry.count(), 1u);
 }

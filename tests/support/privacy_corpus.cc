@@ -93,7 +93,8 @@ std::string Event(const json& props, const std::string& device = "dev-8f3a2c1b",
 std::string PrivacyAllowlistYaml() {
   return "  allowlist:\n"
          "    events:\n"
-         "      signup: [plan, note, meta, tags, page]\n";
+         "      signup: [plan, note, meta, tags, page]\n"
+         "      pageview: [path, referrer, title]\n";
 }
 
 std::vector<PrivacyCase> PrivacyCorpus() {

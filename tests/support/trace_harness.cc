@@ -15,10 +15,10 @@ TraceHarness::TraceHarness(const std::string& pipeline_yaml, const std::string& 
 }
 
 void TraceHarness::Start(std::vector<std::string> env) {
-  proc = std::make_unique<Process>(std::vector<std::string>{TandemBinary(), "trace", "-c",
-                                                            dir.path() + "/tandem.yaml",
-                                                            "--color", color},
-                                   std::move(env));
+  proc = std::make_unique<Process>(
+      std::vector<std::string>{TandemBinary(), "trace", "-c", dir.path() + "/tandem.yaml",
+                               "--color", color},
+      std::move(env));
   auto line = proc->WaitForLog("listening");
   if (!line) throw std::runtime_error("trace did not start:\n" + proc->Output());
   port = (*line)["port"].get<uint16_t>();
@@ -41,9 +41,9 @@ unsigned TraceHarness::Post(const StampedPost& p) {
       {"X-Tandem-Role", p.role}};
   if (p.redelivery) headers.emplace_back("X-Tandem-Redelivery", "1");
   headers.insert(headers.end(), p.headers.begin(), p.headers.end());
-  auto r = http::FetchWith(http::Verb::post,
-                           "http://127.0.0.1:" + std::to_string(port) + "/v1/events", p.body,
-                           "text/plain", headers, std::chrono::seconds(20));
+  auto r =
+      http::FetchWith(http::Verb::post, "http://127.0.0.1:" + std::to_string(port) + "/v1/events",
+                      p.body, "text/plain", headers, std::chrono::seconds(20));
   return r.ec ? 0 : r.res.result_int();
 }
 

@@ -45,17 +45,11 @@ void CaptureTracker::Send(Target target, PayloadPtr payload, DeliveryDone done) 
   f.buffer += '\n';
   f.waiting.push_back(std::move(done));
   if (f.waiting.size() >= batch_max_) return Flush(f);
-  if (f.linger_armed) return;
-  f.linger_armed = true;
-  f.linger.expires_after(std::chrono::milliseconds(config_.linger_ms));
-  f.linger.async_wait([this, &f](boost::system::error_code ec) {
-    f.linger_armed = false;
-    if (!ec) Flush(f);
-  });
+  f.linger.Arm(std::chrono::milliseconds(config_.linger_ms), [this, &f] { Flush(f); });
 }
 
 void CaptureTracker::Flush(File& f) {
-  if (f.linger_armed) f.linger.cancel();
+  f.linger.Disarm();
   if (f.waiting.empty()) return;
   // One append of whole lines: O_APPEND keeps concurrent writers' lines apart.
   size_t done_bytes = 0;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "pipeline/trace/linger_timer.h"
 #include "pipeline/trace/tracker.h"
 
 namespace tandem::trace {
@@ -27,8 +28,7 @@ class CaptureTracker : public Tracker {
     UniqueFd fd;
     std::string buffer;
     std::vector<DeliveryDone> waiting;
-    boost::asio::steady_timer linger;
-    bool linger_armed = false;
+    LingerTimer linger;
   };
   void Flush(File& f);
   File& Open(const std::string& path_template);
