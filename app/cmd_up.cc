@@ -47,7 +47,7 @@ int Up(const std::string& file, const std::string& self) {
   log::Init("up");
   Config cfg = LoadConfig(file);  // fail fast, before any child starts
   std::vector<Child> children;
-  // The stages that exist so far; the dispatcher, trace and compare join this list as they land.
+  // compare joins this list when it lands.
   auto add = [&](const std::string& name, std::vector<std::string> argv) {
     Child c;
     c.name = name;
@@ -59,9 +59,10 @@ int Up(const std::string& file, const std::string& self) {
     const std::string& bin = cfg.color(color).binary.empty() ? self : cfg.color(color).binary;
     add(std::string("dispatcher-") + ColorName(color),
         {bin, "dispatcher", "-c", cfg.file, "--color", ColorName(color)});
+    add(std::string("trace-") + ColorName(color),
+        {bin, "trace", "-c", cfg.file, "--color", ColorName(color)});
   }
   add("splitter", {self, "splitter", "-c", cfg.file});
-  // trace and compare join this list as they land.
 
   sigset_t mask, old_mask;
   sigemptyset(&mask);

@@ -24,12 +24,23 @@ struct EventProcessor::Job {
 EventProcessor::EventProcessor(const PipelineConfig& config, boost::asio::io_context& delivery_io,
                                const std::vector<TrackerPtr>& trackers, RowWriter& writer,
                                TraceMetrics& metrics)
-    : cleaner_(config),
+    : cleaner_(std::make_shared<EventCleaner>(config)),
       record_payloads_(config.record_payloads),
       delivery_io_(delivery_io),
       trackers_(trackers),
       writer_(writer),
       metrics_(metrics) {}
+
+std::shared_ptr<const EventCleaner> EventProcessor::cleaner() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return cleaner_;
+}
+
+void EventProcessor::Reload(const PipelineConfig& config) {
+  auto fresh = std::make_shared<const EventCleaner>(config);
+  std::lock_guard<std::mutex> l(mu_);
+  cleaner_ = std::move(fresh);
+}
 
 namespace {
 
@@ -42,7 +53,7 @@ std::string Body(const std::string& id, const char* what) {
 void EventProcessor::Process(StampedEvent in, bool redelivery, Answer answer) {
   auto start = std::chrono::steady_clock::now();
   metrics_.events.Increment();
-  CleanResult r = cleaner_.Clean(in);
+  CleanResult r = cleaner()->Clean(in);
   metrics_.Scrubbed(r.scrubbed);
   if (r.properties_dropped) metrics_.properties_dropped.Increment(r.properties_dropped);
   if (!r.event) {

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "common/http_types.h"
@@ -27,13 +28,18 @@ class EventProcessor {
 
   // Thread-safe; the cleaning and payload building run on the caller's thread.
   void Process(StampedEvent in, bool redelivery, Answer answer);
+  // SIGHUP: a new allowlist and scrub rules, for events from now on. Thread-safe.
+  void Reload(const PipelineConfig& config);
 
  private:
   struct Job;
   void Dispatch(const std::shared_ptr<Job>& job, const std::vector<DeliveryRow>& on_record);
   void Complete(const std::shared_ptr<Job>& job);
 
-  EventCleaner cleaner_;
+  std::shared_ptr<const EventCleaner> cleaner() const;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const EventCleaner> cleaner_;  // swapped whole on reload
   bool record_payloads_;
   boost::asio::io_context& delivery_io_;
   const std::vector<TrackerPtr>& trackers_;

@@ -80,13 +80,27 @@ class TraceProcess {
 
   ServiceHooks Hooks() {
     ServiceHooks h;
-    h.reload = [this] {
-      log::Warn("reload: trace takes its config at start; restart it to apply changes",
-                {{"file", file_}});
-    };
+    h.reload = [this] { Reload(); };
     h.begin_drain = [this] { server_.BeginDrain(); };
     h.idle = [this] { return server_.open_connections() == 0; };
     return h;
+  }
+
+  // The allowlist and the scrub rules apply to the next event; trackers, the
+  // dataset and the listen address need a restart (they hold connections and files).
+  void Reload() {
+    Config next;
+    try {
+      next = LoadConfig(file_);
+    } catch (const std::exception& e) {
+      log::Error("reload failed; keeping the running config", {{"error", e.what()}});
+      return;
+    }
+    processor_.Reload(next.pipeline);
+    log::Info("config reloaded",
+              {{"file", file_},
+               {"note", "allowlist and scrub rules applied; trackers, sentry, dataset and "
+                        "addresses take effect at the next restart"}});
   }
 
   std::string file_;

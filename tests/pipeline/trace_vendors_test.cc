@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <future>
 
 #include "common/sha256.h"
@@ -306,6 +308,31 @@ TEST_F(TraceVendorsTest, ARedeliveredEventIsNotSentAgain) {
   EXPECT_EQ(vendors_.amplitude.count(), 1u);
   EXPECT_EQ(h_->Deliveries(), before);
   EXPECT_EQ(ScrapeMetric(h_->MetricsUrl(), "tandem_trace_duplicates_skipped_total"), 5);
+}
+
+}  // namespace
+}  // namespace tandem::testing
+
+namespace tandem::testing {
+namespace {
+
+TEST(TraceReloadTest, SighupAppliesANewAllowlistAndKeepsRunning) {
+  Vendors vendors;
+  TraceHarness h(vendors.PipelineYaml());
+  h.Start(vendors.Env());
+  ASSERT_EQ(h.Post(Event(1)), 200u);
+  std::string yaml = vendors.PipelineYaml();
+  yaml.replace(yaml.find("signup:"), 7, "signin:");
+  h.config.extra = yaml;
+  h.config.Write(h.dir.path());
+  h.proc->Signal(SIGHUP);
+  ASSERT_TRUE(h.proc->WaitForLog("config reloaded")) << h.proc->Output();
+  ASSERT_EQ(h.Post(Event(2)), 200u);
+  auto rejected = h.Rejected();
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0]["tandem_id"], Event(2).id);
+  EXPECT_EQ(rejected[0]["reason"], "not_allowlisted");
+  EXPECT_EQ(h.Stop(), 0);
 }
 
 }  // namespace
