@@ -78,6 +78,7 @@ bool ReplaceEmails(std::string& s) {
 }
 
 bool ReplaceCardNumbers(std::string& s) {
+  if (s.size() < 13 || s.find_first_of("0123456789") == npos) return false;
   bool changed = false;
   for (size_t i = 0; i < s.size();) {
     if (!IsDigit(s[i]) || (i > 0 && IsDigit(s[i - 1]))) {
@@ -181,6 +182,7 @@ bool ReplaceIpAddresses(std::string& s) {
 }
 
 bool ReplacePhoneNumbers(std::string& s) {
+  if (s.find_first_of("0123456789") == npos) return false;
   bool changed = false;
   for (size_t t = FindNoCase(s, "tel:", 0); t != npos; t = FindNoCase(s, "tel:", t + 7)) {
     size_t e = t + 4;
@@ -250,6 +252,8 @@ bool ReplacePhoneNumbers(std::string& s) {
 }
 
 bool ReplaceBearerTokens(std::string& s) {
+  // "basic " + 8 characters at the least, and a space either way.
+  if (s.size() < 14 || s.find_first_of(" \t") == npos) return false;
   bool changed = false;
   for (std::string_view scheme : {std::string_view("bearer"), std::string_view("basic")}) {
     for (size_t p = FindNoCase(s, scheme, 0); p != npos; p = FindNoCase(s, scheme, p + 1)) {
@@ -305,6 +309,8 @@ constexpr std::string_view kSecretPrefixes[] = {
     "xoxr-",    "xoxs-",    "AKIA",        "ASIA",     "AIza",  "shpat_", "npm_"};
 
 bool ReplaceKeyedSecrets(std::string& s) {
+  // Every match needs a "=" or ":" after its key: most values have neither.
+  if (s.find_first_of("=:") == npos) return false;
   bool changed = false;
   for (std::string_view key : kSecretKeys) {
     for (size_t p = FindNoCase(s, key, 0); p != npos; p = FindNoCase(s, key, p + 1)) {
