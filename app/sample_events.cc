@@ -15,6 +15,9 @@ std::string SampleEvent(uint64_t i) {
   h ^= h >> 29;
   nlohmann::json e;
   std::string device = "device-" + std::to_string(h % 5000);
+  // About one in fifty is not JSON at all (a broken client): kept in `raw`,
+  // rejected by trace.
+  if (h % 50 == 7) return R"({"event":"pageview","deviceId":")" + device + R"(", broken)";
   e["deviceId"] = device;
   if (h % 3 == 0) e["userId"] = "user-" + std::to_string(h % 2000);
   switch (h % 10) {
@@ -25,13 +28,20 @@ std::string SampleEvent(uint64_t i) {
       break;
     case 2:
       e["event"] = "signup";
-      e["properties"] = {{"plan", (h >> 4) % 2 ? "free" : "pro"}};
+      // Personal data a careless page sends: off the allowlist, trace drops it.
+      e["properties"] = {{"plan", (h >> 4) % 2 ? "free" : "pro"},
+                         {"email", "user-" + std::to_string(h % 2000) + "@example.com"}};
       break;
     default: {
       size_t p = (h >> 12) % 7;
       e["event"] = "pageview";
-      e["properties"] = {
-          {"path", paths[p]}, {"referrer", "https://www.example.com/"}, {"title", titles[p]}};
+      // Some referrers carry a secret in their query string: trace keeps only
+      // the allowed parameters.
+      std::string referrer = (h >> 20) % 5 == 0
+                                 ? "https://www.example.com/?utm_source=newsletter&token=" +
+                                       std::to_string(h % 1000003)
+                                 : "https://www.example.com/";
+      e["properties"] = {{"path", paths[p]}, {"referrer", referrer}, {"title", titles[p]}};
     }
   }
   return e.dump();

@@ -149,6 +149,7 @@ void ReadTracker(const YAML::Node& n, const std::string& file, size_t index, Tra
   m.U32("timeout_ms", t.timeout_ms, 1);
   m.U32("max_attempts", t.max_attempts, 1, 100);
   m.U32("batch_max", t.batch_max, 0, 100000);
+  t.linger_ms = t.kind == "capture" ? 2 : 20;  // a local file needs no long wait
   m.U32("linger_ms", t.linger_ms, 0, 60000);
   m.Finish();
 }

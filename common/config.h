@@ -98,7 +98,7 @@ struct TrackerConfig {
   // Events per vendor request (capped at what the vendor allows) and how long a
   // partial batch waits for more.
   uint32_t batch_max = 0;  // 0: the vendor's own maximum
-  uint32_t linger_ms = 20;
+  uint32_t linger_ms = 20;  // capture: 2
 };
 
 struct ScrubConfig {
@@ -124,7 +124,8 @@ struct PipelineConfig {
                     .kind = "capture",
                     .live = {.path = "var/{color}-vendor.jsonl"},
                     .candidate_mode = "staging",
-                    .candidate = {.path = "var/{color}-vendor.jsonl"}}};
+                    .candidate = {.path = "var/{color}-vendor.jsonl"},
+                    .linger_ms = 2}};
   std::string sentry_dsn_env = "SENTRY_DSN";
   std::string tls_ca_file;
 };
