@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
     events.push_back(std::make_unique<std::atomic<uint64_t>>(0));
     auto* r = requests.back().get();
     auto* e = events.back().get();
-    stubs.push_back(std::make_unique<tandem::testing::HttpsStub>(
-        pki, [r, e](const tandem::http::Request& req) {
+    stubs.push_back(
+        std::make_unique<tandem::testing::HttpsStub>(pki, [r, e](const tandem::http::Request& req) {
           r->fetch_add(1);
           auto body = nlohmann::json::parse(req.body(), nullptr, false);
           e->fetch_add(body.is_object() && body.contains("events") ? body["events"].size() : 1);

@@ -11,7 +11,7 @@ TANDEM_BENCH_DEPS=1 scripts/deps.sh
 scripts/build.sh build >/dev/null
 
 DURATION=${DURATION:-10}
-CONNECTIONS=${CONNECTIONS:-128}
+CONNECTIONS=${CONNECTIONS:-256}  # the forwarder keeps 256 events in flight
 TRACE_PORT=19681
 source bench/lib.sh
 

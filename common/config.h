@@ -97,7 +97,7 @@ struct TrackerConfig {
   uint32_t max_attempts = 5;
   // Events per vendor request (capped at what the vendor allows) and how long a
   // partial batch waits for more.
-  uint32_t batch_max = 0;  // 0: the vendor's own maximum
+  uint32_t batch_max = 0;   // 0: the vendor's own maximum
   uint32_t linger_ms = 20;  // capture: 2
 };
 

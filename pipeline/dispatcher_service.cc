@@ -80,7 +80,7 @@ class DispatcherProcess {
     // Its clients are splitters with keep-alive pools; the cap only stops a flood
     // from taking the descriptors the spool, the dataset and trace need.
     uint64_t limit = RaiseDescriptorLimit();
-    o.max_connections = static_cast<size_t>(limit > 512 ? limit - 256 : limit / 2);
+    o.max_connections = static_cast<size_t>(limit > 1024 ? limit - 512 : limit / 2);
     return o;
   }
 

@@ -34,7 +34,7 @@ class Forwarder {
   // `on_advance` runs on the forwarder's thread each time its position moves.
   Forwarder(Spool& spool, HostPort trace, Checkpoint checkpoint, Dataset& dataset,
             DeadLetter& dead_letter, DispatcherMetrics& metrics,
-            std::function<void()> on_advance = nullptr, size_t window = 64);
+            std::function<void()> on_advance = nullptr, size_t window = 256);
   ~Forwarder();
   void Start();
   void Stop();  // waits (bounded) for sends in flight, saves the checkpoint

@@ -99,8 +99,9 @@ class TraceProcess {
     processor_.Reload(next.pipeline);
     log::Info("config reloaded",
               {{"file", file_},
-               {"note", "allowlist and scrub rules applied; trackers, sentry, dataset and "
-                        "addresses take effect at the next restart"}});
+               {"note",
+                "allowlist and scrub rules applied; trackers, sentry, dataset and "
+                "addresses take effect at the next restart"}});
   }
 
   std::string file_;

@@ -4,7 +4,6 @@
 #include "tests/support/trace_vendors.h"
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <future>
