@@ -226,7 +226,11 @@ void Spool::WriterLoop() {
 }
 
 std::error_code Spool::WriteBatch(std::vector<Pending>& batch, size_t batch_bytes) {
-  if (tail_size_ > 0 && (rotate_wanted_ || tail_size_ + batch_bytes > segment_bytes_)) Rotate();
+  if (tail_size_ > 0 && (rotate_wanted_ || tail_size_ + batch_bytes > segment_bytes_) && Rotate()) {
+    // The consumers may have passed the old tail already (a full disk: they catch
+    // up while every write fails) and will not move again to free it.
+    Release(released_.load(std::memory_order_acquire));
+  }
   if (tail_fd_ < 0) return std::make_error_code(std::errc::io_error);
   uint64_t base = durable_end_.load() - tail_size_;
   std::string buf;

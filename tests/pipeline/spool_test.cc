@@ -232,6 +232,26 @@ TEST(Spool, ConsumedSegmentsAreRecycledAndTheirOldFramesNeverComeBack) {
   EXPECT_LE(std::stoi(ids.front().substr(3)), 25);
 }
 
+TEST(Spool, ASegmentTheConsumersPassedBeforeItRotatedIsFreedAtTheRotation) {
+  // A full disk seen by CI: the consumers reach the durable end while every
+  // write fails, then the next append rotates. The old segment is wholly
+  // consumed, and no consumer will move again to free it: the rotation must.
+  testing::TempDir d;
+  Spool s({.dir = d.path(), .max_bytes = 1 << 20, .segment_bytes = 200});
+  ASSERT_FALSE(AppendSync(s, Rec(0)));
+  ASSERT_FALSE(AppendSync(s, Rec(1)));
+  ASSERT_EQ(s.segments(), 1u);
+  s.Release(s.durable_end());  // both consumers caught up; the tail never goes
+  ASSERT_EQ(s.segments(), 1u);
+  const auto before = SegmentFiles(d.path());
+  for (int i = 2; i < 20 && SegmentFiles(d.path()).back() == before.back(); ++i)
+    ASSERT_FALSE(AppendSync(s, Rec(i)));
+  // The append that rotated started a new tail; everything before it was released.
+  ASSERT_NE(SegmentFiles(d.path()).back(), before.back()) << "never rotated";
+  EXPECT_EQ(SegmentFiles(d.path()).size(), 1u) << "the consumed segment outlived its rotation";
+  EXPECT_EQ(s.segments(), 1u);
+}
+
 TEST(Spool, AFullSpoolRefusesAppendsAndTakesThemAgainOnceConsumersPass) {
   // Any size works: 1 MiB is far below the largest segment size.
   testing::TempDir d;
