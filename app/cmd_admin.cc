@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "app/admin_api.h"
 #include "app/commands.h"
+#include "common/admin_api.h"
 #include "common/fetch.h"
 
 namespace tandem::app {

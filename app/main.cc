@@ -5,6 +5,7 @@
 
 #include "app/commands.h"
 #include "common/config.h"
+#include "compare/compare_service.h"
 #include "pipeline/dispatcher_service.h"
 #include "pipeline/trace/trace_service.h"
 #include "splitter/splitter_service.h"
@@ -45,7 +46,12 @@ int main(int argc, char** argv) {
   auto* compare = app.add_subcommand("compare", "the comparator service");
   compare->add_option("-c,--config", config)->required();
   bool once = false;
-  compare->add_flag("--once", once, "print one report and exit");
+  compare->add_flag("--once", once, "print one report as JSON and exit (0: ready, 1: not)");
+  std::string compare_live;
+  compare
+      ->add_option("--live", compare_live,
+                   "with --once: judge with this color live instead of asking the splitter")
+      ->check(CLI::IsMember({"blue", "green"}));
 
   auto* up = app.add_subcommand("up", "the whole local stack under one supervisor");
   up->add_option("-c,--config", config)->required();
@@ -110,7 +116,11 @@ int main(int argc, char** argv) {
     if (*replay) return tandem::app::Replay(config, ro);
     if (*dispatcher) return tandem::pipeline::RunDispatcher(config, *tandem::ParseColor(color));
     if (*trace) return tandem::trace::RunTrace(config, *tandem::ParseColor(color));
-    if (*compare) return NotYet("compare");
+    if (*compare && once) {
+      return tandem::compare::RunCompareOnce(
+          config, compare_live.empty() ? std::nullopt : tandem::ParseColor(compare_live));
+    }
+    if (*compare) return tandem::compare::RunCompare(config);
     if (*backfill) return NotYet("backfill");
     if (*bootstrap) return tandem::app::Bootstrap(config, *tandem::ParseColor(color));
   } catch (const tandem::ConfigError& e) {

@@ -1,8 +1,8 @@
-#include "app/admin_api.h"
+#include "common/admin_api.h"
 
 #include <cstdlib>
 
-namespace tandem::app {
+namespace tandem {
 
 std::string AdminUrl(const Config& c, const std::string& path) {
   HostPort a = c.splitter.admin_listen;
@@ -16,4 +16,4 @@ std::string AdminToken(const Config& c) {
   return t ? t : "";
 }
 
-}  // namespace tandem::app
+}  // namespace tandem

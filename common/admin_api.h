@@ -5,10 +5,10 @@
 
 #include "common/config.h"
 
-namespace tandem::app {
+namespace tandem {
 
 std::string AdminUrl(const Config& c, const std::string& path);
 // The admin token from the environment variable the config names; empty if unset.
 std::string AdminToken(const Config& c);
 
-}  // namespace tandem::app
+}  // namespace tandem

@@ -205,6 +205,12 @@ void ReadCompare(YamlMap& m, CompareConfig& c) {
   m.Double("max_drift_ratio", c.max_drift_ratio, 0.0, 1.0);
   m.U32("min_events_per_window", c.min_events_per_window, 0);
   m.U32("windows_required", c.windows_required, 1, 10000);
+  m.U32("history_windows", c.history_windows, 1, 100000);
+  if (c.history_windows < c.windows_required) {
+    const char* key = m.Has("history_windows") ? "history_windows" : "windows_required";
+    m.FailAtKey(key, "history_windows must be at least windows_required (" +
+                         std::to_string(c.windows_required) + ")");
+  }
 }
 
 // The node at `path` under root, or an undefined node.

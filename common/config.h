@@ -128,6 +128,13 @@ struct PipelineConfig {
                     .linger_ms = 2}};
   std::string sentry_dsn_env = "SENTRY_DSN";
   std::string tls_ca_file;
+
+  // The trackers' names: the `vendor` of every deliveries row.
+  std::vector<std::string> TrackerNames() const {
+    std::vector<std::string> out;
+    for (const auto& t : trackers) out.push_back(t.name);
+    return out;
+  }
 };
 
 struct CompareConfig {
@@ -137,6 +144,9 @@ struct CompareConfig {
   double max_drift_ratio = 0.001;
   uint32_t min_events_per_window = 100;
   uint32_t windows_required = 3;
+  // How many of the latest closed windows a report covers (bounded memory and
+  // startup work); the evidence can only accumulate within them.
+  uint32_t history_windows = 60;
 };
 
 struct Config {

@@ -98,7 +98,8 @@ std::string ConfigToJson(const Config& c) {
         {"settle_seconds", c.compare.settle_seconds},
         {"max_drift_ratio", c.compare.max_drift_ratio},
         {"min_events_per_window", c.compare.min_events_per_window},
-        {"windows_required", c.compare.windows_required}}}};
+        {"windows_required", c.compare.windows_required},
+        {"history_windows", c.compare.history_windows}}}};
   // Values are the file's bytes, not always UTF-8: shown with U+FFFD rather than thrown on.
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -29,6 +29,7 @@ class BigQueryDataset : public Dataset {
   WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
   WriteResult InsertRejected(const std::vector<RejectedRow>& rows) override;
   Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override;
+  SqlDialect dialect() const override { return SqlDialect::kBigQuery; }
   std::string Table(const std::string& table) const override {
     return "`" + project_ + "." + dataset_ + "." + table + "`";
   }

@@ -51,6 +51,9 @@ struct WriteResult {
   std::vector<RefusedRow> refused;
 };
 
+// Which SQL Query speaks.
+enum class SqlDialect { kSqlite, kBigQuery };
+
 class Dataset {
  public:
   virtual ~Dataset() = default;
@@ -64,6 +67,7 @@ class Dataset {
   virtual Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) = 0;
   // How `table` (raw, deliveries, rejected, raw_normalized) is named in Query's SQL.
   virtual std::string Table(const std::string& table) const = 0;
+  virtual SqlDialect dialect() const = 0;
 };
 
 // The dataset `color` is configured with. Throws on a config it cannot open (startup).

@@ -8,6 +8,8 @@
 
 struct sqlite3;
 struct sqlite3_stmt;
+struct sqlite3_context;
+struct sqlite3_value;
 
 namespace tandem {
 
@@ -23,11 +25,13 @@ class SqliteDataset : public Dataset {
   WriteResult InsertRejected(const std::vector<RejectedRow>& rows) override;
   Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override;
   std::string Table(const std::string& table) const override { return table; }
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
 
   // The schema, for docs and tests.
   static const char* Schema();
 
  private:
+  static void Fingerprint(sqlite3_context* ctx, int argc, sqlite3_value** argv);
   // Binds one row's values; returns SQLITE_OK or the first bind error.
   template <class Row>
   using Binder = int (*)(sqlite3_stmt*, const Row&);

@@ -20,12 +20,6 @@
 namespace tandem::trace {
 namespace {
 
-std::vector<std::string> VendorNames(const Config& c) {
-  std::vector<std::string> out;
-  for (const auto& t : c.pipeline.trackers) out.push_back(t.name);
-  return out;
-}
-
 // Everything the process runs, torn down in reverse order of declaration.
 class TraceProcess {
  public:
@@ -33,7 +27,7 @@ class TraceProcess {
       : file_(file),
         config_(LoadConfig(file)),
         color_(color),
-        tm_(metrics_, VendorNames(config_)),
+        tm_(metrics_, config_.pipeline.TrackerNames()),
         tls_(http::MakeClientTls(config_.pipeline.tls_ca_file)),
         work_(delivery_io_.get_executor()),
         sentry_(MakeSentryReporter(config_.pipeline.sentry_dsn_env, color, delivery_io_, tls_.get(),
@@ -55,7 +49,7 @@ class TraceProcess {
     workers_.Start();
     log::Info("listening", {{"port", server_.port()},
                             {"color", ColorName(color_)},
-                            {"trackers", VendorNames(config_)},
+                            {"trackers", config_.pipeline.TrackerNames()},
                             {"sentry", sentry_ != nullptr}});
     runner_.WaitForStop();
     workers_.Stop();

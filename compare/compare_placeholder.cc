@@ -1,1 +1,0 @@
-// Home of the comparator; filled by the compare issue.

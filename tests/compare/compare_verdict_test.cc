@@ -1,0 +1,317 @@
+// Compare on generated datasets, in-process: what it finds and the verdict it
+// gives for identical colors, each kind of bad release, thin evidence, an
+// unreadable dataset, a promotion inside the history, and incremental runs.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "compare/comparator.h"
+#include "compare/loss_bound.h"
+#include "compare/payload_diff.h"
+#include "datasets/sqlite_dataset.h"
+#include "tests/support/generated_datasets.h"
+#include "tests/support/process.h"
+
+namespace tandem::compare {
+namespace {
+
+using testing::GeneratedTraffic;
+using testing::TrafficSpec;
+
+constexpr int64_t kMinute = 60000;
+constexpr int64_t kStart = 1767225600000;  // 2026-01-01 00:00 UTC, a window boundary
+
+class CompareOnGenerated : public ::testing::Test {
+ protected:
+  CompareOnGenerated() {
+    config_.compare.window_seconds = 60;
+    config_.compare.settle_seconds = 15;
+    config_.compare.max_drift_ratio = 0.001;
+    config_.compare.min_events_per_window = 100;
+    config_.compare.windows_required = 3;
+    for (Color c : {Color::kBlue, Color::kGreen}) {
+      auto d = std::make_unique<SqliteDataset>(Path(c));
+      EXPECT_TRUE(d->Bootstrap().ok());
+    }
+  }
+
+  std::string Path(Color c) const { return dir_.path() + "/" + ColorName(c) + ".db"; }
+
+  DatasetOpener Opener() {
+    return [this](Color c) -> std::unique_ptr<Dataset> {
+      return std::make_unique<SqliteDataset>(Path(c));
+    };
+  }
+
+  // Green live, blue the candidate; every row written at once.
+  void Write(const GeneratedTraffic& t) {
+    SqliteDataset live(Path(Color::kGreen)), candidate(Path(Color::kBlue));
+    testing::WriteArrived(t.live, live, INT64_MIN, INT64_MAX);
+    testing::WriteArrived(t.candidate, candidate, INT64_MIN, INT64_MAX);
+  }
+
+  Report Judge(int windows = 3, LiveState state = {Color::kGreen, 0}) {
+    Comparator c(config_, Opener());
+    return c.Run(kStart + windows * kMinute + 15000, state);
+  }
+
+  static TrafficSpec Spec() {
+    TrafficSpec s;
+    s.start_ms = kStart;
+    s.windows = 3;
+    s.events_per_window = 2000;
+    return s;
+  }
+
+  static bool Mentions(const Report& r, std::initializer_list<std::string> words) {
+    return std::any_of(r.reasons.begin(), r.reasons.end(), [&](const std::string& reason) {
+      return std::all_of(words.begin(), words.end(),
+                         [&](const std::string& w) { return reason.find(w) != std::string::npos; });
+    });
+  }
+
+  static std::string Reasons(const Report& r) {
+    std::string out;
+    for (const auto& x : r.reasons) out += "  " + x + "\n";
+    for (const auto& x : r.errors) out += "  error: " + x + "\n";
+    return out;
+  }
+
+  testing::TempDir dir_;
+  Config config_;
+};
+
+TEST_F(CompareOnGenerated, IdenticalColorsAreReady) {
+  Write(testing::Generate(Spec()));
+  Report r = Judge();
+  EXPECT_EQ(r.verdict, Verdict::kReady) << Reasons(r);
+  ASSERT_EQ(r.windows.size(), 3u);
+  for (const auto& w : r.windows) {
+    EXPECT_EQ(w.live_count, 2000u);
+    EXPECT_EQ(w.candidate_count, 2000u);
+    EXPECT_TRUE(w.pass);
+    ASSERT_FALSE(w.deliveries.empty());
+    for (const auto& v : w.deliveries) EXPECT_EQ(v.payload_mismatched, 0u);
+  }
+  EXPECT_EQ(r.evidence.live_events, 6000u);
+  EXPECT_LE(r.evidence.upper_bound, 0.001);
+  EXPECT_NE(r.evidence.sentence.find("With 95% confidence the candidate drops fewer than"),
+            std::string::npos)
+      << r.evidence.sentence;
+  EXPECT_EQ(r.live, "green");
+  EXPECT_EQ(r.candidate, "blue");
+}
+
+TEST_F(CompareOnGenerated, APayloadFieldLostIsNotReadyNamingVendorEventAndField) {
+  TrafficSpec s = Spec();
+  s.strip_vendor = "amp";
+  s.strip_event = "purchase product";
+  s.strip_field = "category";
+  Write(testing::Generate(s));
+  Report r = Judge();
+  EXPECT_EQ(r.verdict, Verdict::kNotReady) << Reasons(r);
+  EXPECT_TRUE(Mentions(r, {"'amp'", "'purchase product'", "event_properties.category removed"}))
+      << Reasons(r);
+  // Every event still arrived: the raw counts agree.
+  for (const auto& w : r.windows) EXPECT_EQ(w.live_count, w.candidate_count);
+  const auto& last = r.windows.back();
+  auto v = std::find_if(last.deliveries.begin(), last.deliveries.end(), [](const VendorStats& x) {
+    return x.vendor == "amp" && x.event == "purchase product";
+  });
+  ASSERT_NE(v, last.deliveries.end());
+  EXPECT_EQ(v->payload_mismatched, v->both);
+  ASSERT_FALSE(v->fields.empty());
+  EXPECT_EQ(v->fields[0].field, "event_properties.category");
+  EXPECT_EQ(v->fields[0].change, "removed");
+  EXPECT_NE(v->fields[0].live.find("cat-"), std::string::npos);
+}
+
+TEST_F(CompareOnGenerated, HalfAPercentOfOneEventDroppedIsNotReadyNamingIt) {
+  TrafficSpec s = Spec();
+  s.drop_event = "signup";
+  s.drop_fraction = 0.005;
+  s.events_per_window = 5000;  // ~500 signups a window, ~2.5 dropped
+  auto t = testing::Generate(s);
+  ASSERT_GT(t.dropped, 0u);
+  Write(t);
+  Report r = Judge();
+  EXPECT_EQ(r.verdict, Verdict::kNotReady) << Reasons(r);
+  EXPECT_TRUE(Mentions(r, {"event 'signup'", "missing in the candidate"})) << Reasons(r);
+  EXPECT_FALSE(Mentions(r, {"event 'pageview'"})) << Reasons(r);
+  uint64_t missing = 0;
+  for (const auto& w : r.windows) missing += w.missing_in_candidate;
+  EXPECT_EQ(missing, t.dropped);
+}
+
+TEST_F(CompareOnGenerated, OneAlteredPayloadIsReportedAsMismatched) {
+  TrafficSpec s = Spec();
+  s.windows = 1;
+  s.alter_payloads = 1;
+  Write(testing::Generate(s));
+  Report r = Judge(1);
+  ASSERT_EQ(r.windows.size(), 1u);
+  uint64_t mismatched = 0;
+  const VendorStats* hit = nullptr;
+  for (const auto& v : r.windows[0].deliveries) {
+    mismatched += v.payload_mismatched;
+    if (v.payload_mismatched) hit = &v;
+  }
+  EXPECT_EQ(mismatched, 1u);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->vendor, "amp");
+  EXPECT_EQ(hit->event, "pageview");
+  ASSERT_EQ(hit->fields.size(), 1u);
+  EXPECT_EQ(hit->fields[0].field, "event_properties.path");
+  EXPECT_EQ(hit->fields[0].change, "changed");
+  EXPECT_EQ(hit->fields[0].candidate, "\"/altered\"");
+  EXPECT_EQ(hit->mismatched_ids.size(), 1u);
+}
+
+TEST_F(CompareOnGenerated, TooFewEventsIsInsufficientData) {
+  TrafficSpec s = Spec();
+  s.events_per_window = 40;
+  Write(testing::Generate(s));
+  Report r = Judge();
+  EXPECT_EQ(r.verdict, Verdict::kInsufficientData) << Reasons(r);
+  EXPECT_TRUE(Mentions(r, {"holds 40 live events", "needs 100"})) << Reasons(r);
+}
+
+TEST_F(CompareOnGenerated, PassingButThinEvidenceSaysHowManyMoreEventsItNeeds) {
+  TrafficSpec s = Spec();
+  s.events_per_window = 300;  // 900 events: the bound is ~0.33%, above 0.1%
+  Write(testing::Generate(s));
+  Report r = Judge();
+  EXPECT_EQ(r.verdict, Verdict::kInsufficientData) << Reasons(r);
+  ASSERT_TRUE(r.evidence.events_needed.has_value());
+  // With no loss seen the bound needs about 3 / max_drift_ratio events.
+  EXPECT_GE(*r.evidence.events_needed, 2900u);
+  EXPECT_LE(*r.evidence.events_needed, 3100u);
+  ASSERT_TRUE(r.evidence.seconds_needed.has_value());
+  EXPECT_NE(r.evidence.needed.find("more live events"), std::string::npos) << r.evidence.needed;
+  EXPECT_NE(r.evidence.needed.find("at the current rate"), std::string::npos) << r.evidence.needed;
+}
+
+TEST_F(CompareOnGenerated, NoDataIsInsufficientAndNeverReady) {
+  Report r = Judge();
+  EXPECT_EQ(r.verdict, Verdict::kInsufficientData) << Reasons(r);
+  EXPECT_TRUE(r.windows.empty());
+}
+
+TEST_F(CompareOnGenerated, ADatasetThatCannotBeOpenedIsNeverReady) {
+  Write(testing::Generate(Spec()));
+  Comparator c(config_, [this](Color color) -> std::unique_ptr<Dataset> {
+    if (color == Color::kBlue) throw std::runtime_error("blue.db: cannot open the SQLite dataset");
+    return std::make_unique<SqliteDataset>(Path(color));
+  });
+  Report r = c.Run(kStart + 3 * kMinute + 15000, LiveState{Color::kGreen, 0});
+  EXPECT_EQ(r.verdict, Verdict::kNotReady);
+  EXPECT_TRUE(Mentions(r, {"blue dataset cannot be opened"})) << Reasons(r);
+}
+
+TEST_F(CompareOnGenerated, AMissingTableIsNeverReady) {
+  Write(testing::Generate(Spec()));
+  {
+    SqliteDataset blue(Path(Color::kBlue));
+    std::vector<std::vector<std::string>> rows;
+    ASSERT_TRUE(blue.Query("DROP TABLE deliveries", rows).ok());
+  }
+  Report r = Judge();
+  EXPECT_EQ(r.verdict, Verdict::kNotReady);
+  EXPECT_TRUE(Mentions(r, {"blue dataset cannot be read"})) << Reasons(r);
+}
+
+TEST_F(CompareOnGenerated, AnUnknownLiveColorIsNeverReady) {
+  Write(testing::Generate(Spec()));
+  Comparator c(config_, Opener());
+  Report r = c.Run(kStart + 3 * kMinute + 15000, std::nullopt, nullptr, "connection refused");
+  EXPECT_EQ(r.verdict, Verdict::kNotReady);
+  EXPECT_TRUE(Mentions(r, {"live color is unknown", "connection refused"})) << Reasons(r);
+}
+
+TEST_F(CompareOnGenerated, AWindowSpanningAPromotionIsReportedAndNotJudged) {
+  TrafficSpec s = Spec();
+  s.windows = 5;
+  Write(testing::Generate(s));
+  // Promoted in the middle of the second window.
+  Report r = Judge(5, LiveState{Color::kGreen, kStart + kMinute + 20000});
+  ASSERT_EQ(r.windows.size(), 4u);
+  EXPECT_EQ(r.windows[0].state, WindowState::kSpansSwap);
+  EXPECT_EQ(r.windows[0].start_ms, kStart + kMinute);
+  EXPECT_FALSE(r.windows[0].pass);
+  for (size_t i = 1; i < r.windows.size(); ++i) EXPECT_EQ(r.windows[i].state, WindowState::kJudged);
+  EXPECT_EQ(r.verdict, Verdict::kReady) << Reasons(r);  // three judged windows after it
+}
+
+TEST_F(CompareOnGenerated, EachWindowIsReadOnceAndAPromotionStartsAfresh) {
+  TrafficSpec s = Spec();
+  s.windows = 4;
+  Write(testing::Generate(s));
+  Comparator c(config_, Opener());
+  RunStats first, again, later, swapped;
+  c.Run(kStart + 3 * kMinute + 15000, LiveState{Color::kGreen, 0}, &first);
+  c.Run(kStart + 3 * kMinute + 16000, LiveState{Color::kGreen, 0}, &again);
+  Report r = c.Run(kStart + 4 * kMinute + 15000, LiveState{Color::kGreen, 0}, &later);
+  EXPECT_EQ(first.windows_judged, 3u);
+  EXPECT_EQ(again.windows_judged, 0u) << "nothing new settled: nothing is read again";
+  EXPECT_EQ(later.windows_judged, 1u);
+  EXPECT_EQ(r.windows.size(), 4u);
+  c.Run(kStart + 4 * kMinute + 16000, LiveState{Color::kBlue, kStart + 4 * kMinute + 15500},
+        &swapped);
+  EXPECT_EQ(swapped.windows_judged, 0u) << "no window after the promotion has settled yet";
+}
+
+TEST_F(CompareOnGenerated, LateRowsInsideSettleAreNotCalledMissing) {
+  TrafficSpec s = Spec();
+  s.windows = 6;
+  s.late_mean_ms = 2000;
+  s.late_max_ms = 14000;  // inside settle_seconds (15 s)
+  auto t = testing::Generate(s);
+  SqliteDataset live(Path(Color::kGreen)), candidate(Path(Color::kBlue));
+  Comparator c(config_, Opener());
+  Report r;
+  int64_t written = INT64_MIN;
+  // Time moves in 5 s steps; rows land as they arrive; compare runs each step.
+  for (int64_t now = kStart; now <= kStart + 6 * kMinute + 15000; now += 5000) {
+    testing::WriteArrived(t.live, live, written, now);
+    testing::WriteArrived(t.candidate, candidate, written, now);
+    written = now;
+    r = c.Run(now, LiveState{Color::kGreen, 0});
+    ASSERT_NE(r.verdict, Verdict::kNotReady) << "at " << now - kStart << " ms\n" << Reasons(r);
+  }
+  EXPECT_EQ(r.verdict, Verdict::kReady) << Reasons(r);
+  EXPECT_EQ(r.windows.size(), 6u);
+}
+
+TEST(LossBound, MatchesExactClopperPearsonValues) {
+  // k = 0: 1 - 0.05^(1/n).
+  EXPECT_NEAR(LossUpperBound(0, 100), 1 - std::pow(0.05, 0.01), 1e-9);
+  EXPECT_NEAR(LossUpperBound(0, 2995), 0.001, 2e-6);
+  // Published one-sided 95% upper limits: k = 1, n = 100 -> 0.0466; k = 5, n = 1000 -> 0.01051.
+  EXPECT_NEAR(LossUpperBound(1, 100), 0.0466, 5e-4);
+  EXPECT_NEAR(LossUpperBound(5, 1000), 0.01051, 5e-5);
+  EXPECT_EQ(LossUpperBound(0, 0), 1.0);
+  auto needed = EventsNeeded(0, 300, 0.001);
+  ASSERT_TRUE(needed);
+  EXPECT_NEAR(static_cast<double>(*needed), 2995, 2);
+  EXPECT_FALSE(EventsNeeded(5, 1000, 0.001)) << "a 0.5% loss rate never gets within 0.1%";
+}
+
+TEST(PayloadDiff, NamesAddedRemovedAndChangedFields) {
+  auto d = DiffPayloads(R"({"a":1,"b":{"c":"x","d":[1,2]},"e":true})",
+                        R"({"a":1,"b":{"c":"y","d":[1]},"f":null})");
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0].field, "b.c");
+  EXPECT_EQ(d[0].change, "changed");
+  EXPECT_EQ(d[0].live, "\"x\"");
+  EXPECT_EQ(d[1].field, "b.d[1]");
+  EXPECT_EQ(d[1].change, "removed");
+  EXPECT_EQ(d[2].field, "e");
+  EXPECT_EQ(d[2].change, "removed");
+  EXPECT_EQ(d[3].field, "f");
+  EXPECT_EQ(d[3].change, "added");
+  EXPECT_TRUE(DiffPayloads(R"({"a":[1,{"b":2}]})", R"({"a":[1,{"b":2}]})").empty());
+  EXPECT_EQ(DiffPayloads("not json", "other").at(0).field, "(payload)");
+}
+
+}  // namespace
+}  // namespace tandem::compare

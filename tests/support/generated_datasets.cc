@@ -1,0 +1,124 @@
+#include "tests/support/generated_datasets.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "common/sha256.h"
+
+namespace tandem::testing {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Id(uint64_t n) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "0190%04x-%04x-7%03x-8%03x-%012llx",
+                static_cast<unsigned>((n >> 48) & 0xffff),
+                static_cast<unsigned>((n >> 32) & 0xffff), static_cast<unsigned>((n >> 20) & 0xfff),
+                static_cast<unsigned>((n >> 8) & 0xfff),
+                static_cast<unsigned long long>(n & 0xffffffffffffull));
+  return buf;
+}
+
+json Payload(const std::string& vendor, const std::string& event, const std::string& id,
+             const std::string& device, uint64_t n) {
+  json props = {{"path", "/p/" + std::to_string(n % 50)}};
+  if (event == "purchase product") {
+    props["category"] = "cat-" + std::to_string(n % 7);
+    props["productName"] = "product " + std::to_string(n % 31);
+  }
+  if (vendor == "hooks") return {{"event", event}, {"id", id}, {"properties", props}};
+  return {
+      {"event_type", event}, {"insert_id", id}, {"device_id", device}, {"event_properties", props}};
+}
+
+void Strip(json& payload, const std::string& field) {
+  for (auto* obj :
+       {&payload, payload.contains("event_properties") ? &payload["event_properties"] : nullptr,
+        payload.contains("properties") ? &payload["properties"] : nullptr}) {
+    if (obj && obj->is_object()) obj->erase(field);
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& GeneratedEventNames() {
+  static const std::vector<std::string> names = {"pageview", "purchase product", "signup",
+                                                 "add to cart"};
+  return names;
+}
+
+GeneratedTraffic Generate(const TrafficSpec& spec) {
+  GeneratedTraffic out;
+  std::mt19937_64 rng(spec.seed);
+  std::discrete_distribution<int> pick({60, 20, 10, 10});
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::exponential_distribution<double> late(spec.late_mean_ms > 0 ? 1.0 / spec.late_mean_ms : 1.0);
+  auto arrival = [&](int64_t at) {
+    if (spec.late_mean_ms <= 0) return at;
+    return at + std::min<int64_t>(static_cast<int64_t>(late(rng)), spec.late_max_ms);
+  };
+  int altered = 0;
+  const uint64_t total = static_cast<uint64_t>(spec.windows) * spec.events_per_window;
+  for (uint64_t n = 0; n < total; ++n) {
+    int64_t window = static_cast<int64_t>(n / spec.events_per_window);
+    int64_t offset = static_cast<int64_t>((n % spec.events_per_window) * spec.window_ms /
+                                          spec.events_per_window);
+    int64_t received = spec.start_ms + window * spec.window_ms + offset;
+    const std::string& event = GeneratedEventNames()[pick(rng)];
+    std::string id = Id(spec.seed * 1000000007ull + n);
+    std::string device = "d-" + std::to_string(n % 997);
+    json body = {{"event", event}, {"deviceId", device}, {"properties", {{"n", n}}}};
+    RawRow raw{id, received, body.dump()};
+    bool dropped = event == spec.drop_event && unit(rng) < spec.drop_fraction;
+    out.live.raw.emplace_back(arrival(received), raw);
+    if (dropped) {
+      ++out.dropped;
+    } else {
+      out.candidate.raw.emplace_back(arrival(received), raw);
+    }
+    for (const auto& vendor : spec.vendors) {
+      json live_payload = Payload(vendor, event, id, device, n);
+      std::string lp = live_payload.dump();
+      DeliveryRow row{id, vendor, "delivered", 200, 1, received + 50, Sha256Hex(lp), lp};
+      out.live.deliveries.emplace_back(arrival(received + 50), row);
+      if (dropped) continue;
+      json cand_payload = live_payload;
+      if (vendor == spec.strip_vendor && event == spec.strip_event)
+        Strip(cand_payload, spec.strip_field);
+      if (vendor == spec.vendors.front() && altered < spec.alter_payloads && event == "pageview") {
+        ++altered;
+        cand_payload["event_properties"]["path"] = "/altered";
+      }
+      std::string cp = cand_payload.dump();
+      DeliveryRow crow{id, vendor, "skipped", 0, 0, received + 50, Sha256Hex(cp), cp};
+      out.candidate.deliveries.emplace_back(arrival(received + 50), crow);
+    }
+  }
+  return out;
+}
+
+void WriteArrived(const GeneratedColor& rows, Dataset& dataset, int64_t after_ms,
+                  int64_t until_ms) {
+  std::vector<RawRow> raw;
+  std::vector<DeliveryRow> deliveries;
+  for (const auto& [at, r] : rows.raw)
+    if (at >= after_ms && at < until_ms) raw.push_back(r);
+  for (const auto& [at, d] : rows.deliveries)
+    if (at >= after_ms && at < until_ms) deliveries.push_back(d);
+  for (size_t i = 0; i < raw.size(); i += 5000) {
+    std::vector<RawRow> chunk(raw.begin() + i, raw.begin() + std::min(raw.size(), i + 5000));
+    ASSERT_TRUE(dataset.InsertRaw(chunk).status.ok());
+  }
+  for (size_t i = 0; i < deliveries.size(); i += 5000) {
+    std::vector<DeliveryRow> chunk(deliveries.begin() + i,
+                                   deliveries.begin() + std::min(deliveries.size(), i + 5000));
+    ASSERT_TRUE(dataset.InsertDeliveries(chunk).status.ok());
+  }
+}
+
+}  // namespace tandem::testing

@@ -1,0 +1,51 @@
+// Two colors' datasets made up for compare's tests, calibration and benchmark:
+// realistic traffic (several event names, two vendors with recorded payloads),
+// each row with the time it reaches its dataset (late arrivals), and the faults
+// a bad release makes (events dropped, a payload field lost, payloads altered).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "datasets/dataset.h"
+
+namespace tandem::testing {
+
+struct TrafficSpec {
+  int64_t start_ms = 0;  // first window's start (a multiple of window_ms)
+  int64_t window_ms = 60000;
+  int windows = 3;
+  int events_per_window = 2000;
+  uint64_t seed = 1;
+  std::vector<std::string> vendors = {"amp", "hooks"};
+  // Rows reach each dataset this late after received_at: exponential with this
+  // mean, capped (inside settle_seconds).
+  int64_t late_mean_ms = 0, late_max_ms = 0;
+
+  // Faults, all in the candidate.
+  std::string drop_event;  // this event loses drop_fraction of its events
+  double drop_fraction = 0;
+  std::string strip_vendor, strip_event, strip_field;  // its payloads lose this field
+  int alter_payloads = 0;  // this many payloads (first vendor) get another value
+};
+
+struct GeneratedColor {
+  std::vector<std::pair<int64_t, RawRow>> raw;  // (arrival ms, row)
+  std::vector<std::pair<int64_t, DeliveryRow>> deliveries;
+};
+
+struct GeneratedTraffic {
+  GeneratedColor live, candidate;
+  uint64_t dropped = 0;  // events of drop_event missing in the candidate
+};
+
+GeneratedTraffic Generate(const TrafficSpec& spec);
+
+// Writes the rows that have arrived by `until_ms` and not before `after_ms`.
+void WriteArrived(const GeneratedColor& rows, Dataset& dataset, int64_t after_ms, int64_t until_ms);
+
+// The event names Generate uses, most frequent first.
+const std::vector<std::string>& GeneratedEventNames();
+
+}  // namespace tandem::testing
