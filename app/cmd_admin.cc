@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "app/commands.h"
+#include "app/report_table.h"
 #include "common/admin_api.h"
 #include "common/fetch.h"
 
@@ -53,17 +54,12 @@ int ShowStatus(const std::string& file) {
   FetchResult rep = Fetch(http::Verb::get, c.splitter.compare_url + "/v1/report", "", "", kTimeout,
                           c.pipeline.tls_ca_file);
   json r = rep.ec ? json() : json::parse(rep.res.body(), nullptr, false);
-  if (rep.ec || !r.is_object()) {
+  if (rep.ec || rep.res.result_int() != 200 || !r.is_object()) {
     std::cout << "verdict:    unknown (compare at " << c.splitter.compare_url
-              << " cannot be reached)\n";
+              << (rep.ec ? " cannot be reached)" : " has no report yet)") << "\n";
     return 0;
   }
-  std::cout << "verdict:    " << r.value("verdict", "?") << "\n";
-  if (r.contains("reasons") && r["reasons"].is_array()) {
-    for (const auto& reason : r["reasons"])
-      std::cout << "  - " << (reason.is_string() ? reason.get<std::string>() : reason.dump())
-                << "\n";
-  }
+  PrintReport(r, std::cout);
   return 0;
 }
 

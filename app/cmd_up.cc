@@ -47,7 +47,6 @@ int Up(const std::string& file, const std::string& self) {
   log::Init("up");
   Config cfg = LoadConfig(file);  // fail fast, before any child starts
   std::vector<Child> children;
-  // compare joins this list when it lands.
   auto add = [&](const std::string& name, std::vector<std::string> argv) {
     Child c;
     c.name = name;
@@ -63,6 +62,7 @@ int Up(const std::string& file, const std::string& self) {
         {bin, "trace", "-c", cfg.file, "--color", ColorName(color)});
   }
   add("splitter", {self, "splitter", "-c", cfg.file});
+  add("compare", {self, "compare", "-c", cfg.file});
 
   sigset_t mask, old_mask;
   sigemptyset(&mask);

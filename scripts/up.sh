@@ -29,7 +29,7 @@ echo "== what the vendors got (scrubbed), var/green-vendor.jsonl:"
 grep -m1 '"signup"' var/green-vendor.jsonl || true
 grep -m1 'utm_source' var/green-vendor.jsonl || true
 ./build/tandem status -c config/local.yaml || true
-echo "The stack runs (splitter :8080, admin :8081, dispatchers :8180/:8280, trace :8181/:8281;"
+echo "The stack runs (splitter :8080, admin :8081, dispatchers :8180/:8280, trace :8181/:8281, compare :8090;"
 echo "datasets var/{blue,green}.db, capture files var/{blue,green}-vendor.jsonl). Ctrl-C stops it."
 echo "In another shell: export TANDEM_ADMIN_TOKEN=$TANDEM_ADMIN_TOKEN; ./build/tandem status -c config/local.yaml"
 wait $up_pid

@@ -79,7 +79,7 @@ TEST(Up, SighupReachesEveryChildAndNothingExits) {
   std::set<std::string> listening;
   ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(20), [&](const nlohmann::json& j) {
     listening.insert(j.value("service", ""));
-    return listening.size() == 5;
+    return listening.size() == 6;
   })) << up.Output();
 
   up.Signal(SIGHUP);
@@ -87,11 +87,11 @@ TEST(Up, SighupReachesEveryChildAndNothingExits) {
   ASSERT_TRUE(up.WaitForLog("config reloaded", std::chrono::seconds(20),
                             [&](const nlohmann::json& j) {
                               reloaded.insert(j.value("service", ""));
-                              return reloaded.size() == 5;
+                              return reloaded.size() == 6;
                             }))
       << up.Output();
   EXPECT_EQ(reloaded, (std::set<std::string>{"splitter", "dispatcher-blue", "dispatcher-green",
-                                             "trace-blue", "trace-green"}));
+                                             "trace-blue", "trace-green", "compare"}));
   EXPECT_FALSE(up.Wait(std::chrono::milliseconds(200))) << "tandem up exited";
   EXPECT_EQ(up.Output().find("child exited"), std::string::npos) << up.Output();
   auto r =

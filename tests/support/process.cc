@@ -23,6 +23,7 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env,
   pid_ = fork();
   if (pid_ == 0) {
     dup2(fds[1], STDERR_FILENO);
+    dup2(fds[1], STDOUT_FILENO);  // a command's answer too (status, promote, compare --once)
     // Descriptors the test holds (stand-ins' listening sockets) must not leak into the child.
     close_range(3, ~0U, 0);
     if (limits.file_size) {

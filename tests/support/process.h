@@ -40,7 +40,7 @@ class Process {
   std::optional<nlohmann::json> WaitForLog(
       const std::string& msg, std::chrono::milliseconds timeout = std::chrono::seconds(20),
       std::function<bool(const nlohmann::json&)> pred = nullptr);
-  // Everything the process wrote to stderr so far.
+  // Everything the process wrote to stderr and stdout so far.
   std::string Output() const;
 
  private:

@@ -33,7 +33,7 @@ std::string TestConfig::Yaml() const {
     << splitter_extra << "colors:\n";
   Color(y, "blue", blue);
   Color(y, "green", green);
-  y << "compare:\n  listen: \"127.0.0.1:0\"\n" << compare_extra << extra;
+  y << "compare:\n  listen: \"" << compare_listen << "\"\n" << compare_extra << extra;
   return y.str();
 }
 

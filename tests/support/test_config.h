@@ -20,6 +20,7 @@ struct TestConfig {
   std::string compare_url;     // default: a closed port
   std::string splitter_extra;  // more keys under splitter, each line indented by 2
   TestColorConfig blue, green;
+  std::string compare_listen = "127.0.0.1:0";
   std::string compare_extra;  // more keys under compare, each line indented by 2
   std::string extra;          // more top-level sections (pipeline:)
 
