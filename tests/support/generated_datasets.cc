@@ -99,17 +99,30 @@ GeneratedTraffic Generate(const TrafficSpec& spec) {
       out.candidate.deliveries.emplace_back(arrival(received + 50), crow);
     }
   }
+  // By arrival, so WriteArrived finds a time range by binary search.
+  for (GeneratedColor* c : {&out.live, &out.candidate}) {
+    auto by_time = [](const auto& a, const auto& b) { return a.first < b.first; };
+    std::stable_sort(c->raw.begin(), c->raw.end(), by_time);
+    std::stable_sort(c->deliveries.begin(), c->deliveries.end(), by_time);
+  }
   return out;
 }
 
 void WriteArrived(const GeneratedColor& rows, Dataset& dataset, int64_t after_ms,
                   int64_t until_ms) {
+  auto range = [&](const auto& rows) {
+    auto lo = std::lower_bound(rows.begin(), rows.end(), after_ms,
+                               [](const auto& r, int64_t t) { return r.first < t; });
+    auto hi = std::lower_bound(lo, rows.end(), until_ms,
+                               [](const auto& r, int64_t t) { return r.first < t; });
+    return std::pair{lo, hi};
+  };
   std::vector<RawRow> raw;
   std::vector<DeliveryRow> deliveries;
-  for (const auto& [at, r] : rows.raw)
-    if (at >= after_ms && at < until_ms) raw.push_back(r);
-  for (const auto& [at, d] : rows.deliveries)
-    if (at >= after_ms && at < until_ms) deliveries.push_back(d);
+  auto [rlo, rhi] = range(rows.raw);
+  for (auto it = rlo; it != rhi; ++it) raw.push_back(it->second);
+  auto [dlo, dhi] = range(rows.deliveries);
+  for (auto it = dlo; it != dhi; ++it) deliveries.push_back(it->second);
   for (size_t i = 0; i < raw.size(); i += 5000) {
     std::vector<RawRow> chunk(raw.begin() + i, raw.begin() + std::min(raw.size(), i + 5000));
     ASSERT_TRUE(dataset.InsertRaw(chunk).status.ok());

@@ -31,7 +31,7 @@ struct TrafficSpec {
 };
 
 struct GeneratedColor {
-  std::vector<std::pair<int64_t, RawRow>> raw;  // (arrival ms, row)
+  std::vector<std::pair<int64_t, RawRow>> raw;  // (arrival ms, row), by arrival
   std::vector<std::pair<int64_t, DeliveryRow>> deliveries;
 };
 
