@@ -36,7 +36,8 @@ bool Comparator::JudgeWindow(int64_t start, Color live, std::vector<std::string>
   Dataset* c = Open(Other(live), errors);
   if (!l || !c) return false;
   Fingerprint fp = l->dialect() == c->dialect() ? Fingerprint::kHash : Fingerprint::kLength;
-  ColorWindow lw, cw;
+  ColorWindow& lw = windows_[0];
+  ColorWindow& cw = windows_[1];
   // The two colors' datasets are independent: read them side by side.
   auto cand = std::async(std::launch::async, [&] { return ReadWindow(*c, start, end, fp, cw); });
   Status ls = ReadWindow(*l, start, end, fp, lw);

@@ -13,6 +13,7 @@
 #include "common/color.h"
 #include "common/config.h"
 #include "compare/report.h"
+#include "compare/window_reader.h"
 #include "datasets/dataset.h"
 
 namespace tandem::compare {
@@ -49,6 +50,7 @@ class Comparator {
   CompareConfig config_;
   DatasetOpener open_;
   std::unique_ptr<Dataset> datasets_[2];
+  std::unique_ptr<ColorWindow[]> windows_ = std::make_unique<ColorWindow[]>(2);  // live, candidate
   std::optional<LiveState> state_;
   std::map<int64_t, WindowReport> judged_;  // by start, for state_
   std::optional<int64_t> first_data_ms_;    // where the data starts, for state_

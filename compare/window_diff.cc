@@ -3,71 +3,153 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <unordered_map>
 
 #include "compare/payload_diff.h"
 
 namespace tandem::compare {
 namespace {
 
-void Keep(std::vector<std::string>& examples, const std::string& id) {
-  if (examples.size() < kExamples) examples.push_back(id);
+void Keep(std::vector<std::string>& examples, const ColorWindow& w, const IdKey& id) {
+  if (examples.size() < kExamples) examples.push_back(w.IdText(id));
 }
 
-// Folds unbounded client-chosen names into a bounded set, first come first kept.
-class EventNames {
+// Folds unbounded client-chosen names into a bounded set of labels, first come
+// first kept, shared by both colors.
+class EventLabels {
  public:
-  const std::string& Label(const std::string& event) {
-    if (event.empty()) return invalid_;
-    auto it = seen_.find(event);
-    if (it != seen_.end()) return *it;
-    if (seen_.size() >= kMaxEventNames) return other_;
-    return *seen_.insert(event).first;
+  size_t Label(const std::string& event) {
+    const std::string& name = event.empty() ? std::string(kInvalidEvent) : event;
+    auto it = index_.find(name);
+    if (it != index_.end()) return it->second;
+    if (index_.size() >= kMaxEventNames && name != kOtherEvents && name != kInvalidEvent)
+      return Label(kOtherEvents);
+    size_t i = stats_.size();
+    stats_.emplace_back();
+    stats_.back().event = name;
+    index_.emplace(name, i);
+    return i;
   }
+  // Per color: its interned event index -> label index.
+  std::vector<size_t> Map(const Names& names) {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < names.size(); ++i)
+      out.push_back(Label(names.at(static_cast<uint32_t>(i))));
+    return out;
+  }
+  std::vector<EventStats>& stats() { return stats_; }
 
  private:
-  std::set<std::string> seen_;
-  const std::string invalid_ = kInvalidEvent, other_ = kOtherEvents;
+  std::map<std::string, size_t> index_;
+  std::vector<EventStats> stats_;
 };
-
-bool Settled(const std::string& outcome) { return outcome == "delivered" || outcome == "skipped"; }
 
 }  // namespace
 
 WindowDiff DiffWindow(const ColorWindow& live, const ColorWindow& candidate) {
   WindowDiff out;
   WindowReport& w = out.report;
-  EventNames names;
-  std::map<std::string, EventStats> events;
-  std::unordered_map<std::string, const std::string*> event_of;  // tandem_id -> label
-  event_of.reserve(live.raw.size() + candidate.raw.size());
+  EventLabels labels;
+  const std::vector<size_t> live_ev = labels.Map(live.events),
+                            cand_ev = labels.Map(candidate.events);
+  auto& events = labels.stats();
 
-  for (const auto& [id, facts] : live.raw) {
-    const std::string& ev = names.Label(facts.event);
-    event_of[id] = &ev;
-    EventStats& e = events[ev];
-    ++e.live;
-    auto it = candidate.raw.find(id);
-    if (it == candidate.raw.end()) {
+  // Raw: a merge of the two id-sorted lists.
+  for (size_t i = 0, j = 0; i < live.raw.size() || j < candidate.raw.size();) {
+    const RawFact* l = i < live.raw.size() ? &live.raw[i] : nullptr;
+    const RawFact* c = j < candidate.raw.size() ? &candidate.raw[j] : nullptr;
+    if (l && (!c || l->id < c->id)) {
+      EventStats& e = events[live_ev[l->event]];
+      ++e.live;
       ++e.missing_in_candidate;
-      Keep(e.missing_in_candidate_ids, id);
-    } else if (it->second.fingerprint != facts.fingerprint) {
-      ++e.mismatched;
-      Keep(e.mismatched_ids, id);
-    }
-  }
-  for (const auto& [id, facts] : candidate.raw) {
-    const std::string& ev = names.Label(facts.event);
-    auto [it, fresh] = event_of.emplace(id, &ev);
-    EventStats& e = events[*it->second];
-    ++e.candidate;
-    if (fresh) {
+      Keep(e.missing_in_candidate_ids, live, l->id);
+      ++i;
+    } else if (c && (!l || c->id < l->id)) {
+      EventStats& e = events[cand_ev[c->event]];
+      ++e.candidate;
       ++e.missing_in_live;
-      Keep(e.missing_in_live_ids, id);
+      Keep(e.missing_in_live_ids, candidate, c->id);
+      ++j;
+    } else {
+      EventStats& e = events[live_ev[l->event]];
+      ++e.live;
+      ++events[cand_ev[c->event]].candidate;
+      if (l->fingerprint != c->fingerprint) {
+        ++e.mismatched;
+        Keep(e.mismatched_ids, live, l->id);
+      }
+      ++i;
+      ++j;
     }
   }
-  for (auto& [name, e] : events) {
-    e.event = name;
+
+  // Deliveries: a merge on (id, vendor); each id's event label from either raw list.
+  std::map<std::string, size_t> vendor_index;  // unified vendor names
+  auto unify = [&](const Names& names) {
+    std::vector<size_t> map;
+    for (size_t i = 0; i < names.size(); ++i)
+      map.push_back(vendor_index.emplace(names.at(static_cast<uint32_t>(i)), vendor_index.size())
+                        .first->second);
+    return map;
+  };
+  const std::vector<size_t> live_vendor = unify(live.vendors),
+                            cand_vendor = unify(candidate.vendors);
+  std::vector<std::string> vendor_names(vendor_index.size());
+  for (const auto& [name, i] : vendor_index) vendor_names[i] = name;
+  std::map<std::pair<size_t, size_t>, VendorStats> vendors;  // (vendor, event label)
+  size_t li = 0, ci = 0;  // cursors into the raw lists, which are sorted by id too
+  const size_t invalid = labels.Label(kInvalidEvent);
+  auto label_of = [&](const IdKey& id) {
+    while (li < live.raw.size() && live.raw[li].id < id) ++li;
+    if (li < live.raw.size() && live.raw[li].id == id) return live_ev[live.raw[li].event];
+    while (ci < candidate.raw.size() && candidate.raw[ci].id < id) ++ci;
+    if (ci < candidate.raw.size() && candidate.raw[ci].id == id)
+      return cand_ev[candidate.raw[ci].event];
+    return invalid;
+  };
+  // Each side's list is sorted by its own vendor numbering; re-sort by the unified one.
+  std::vector<DeliveryFact> ld = live.deliveries, cd = candidate.deliveries;
+  for (auto& d : ld) d.vendor = static_cast<uint32_t>(live_vendor[d.vendor]);
+  for (auto& d : cd) d.vendor = static_cast<uint32_t>(cand_vendor[d.vendor]);
+  std::sort(ld.begin(), ld.end());
+  std::sort(cd.begin(), cd.end());
+  for (size_t i = 0, j = 0; i < ld.size() || j < cd.size();) {
+    const DeliveryFact* l = i < ld.size() ? &ld[i] : nullptr;
+    const DeliveryFact* c = j < cd.size() ? &cd[j] : nullptr;
+    bool only_live = l && (!c || *l < *c);
+    bool only_cand = !only_live && c && (!l || *c < *l);
+    const DeliveryFact& d = only_cand ? *c : *l;
+    VendorStats& v = vendors[{d.vendor, label_of(d.id)}];
+    if (only_live) {
+      (l->settled ? v.live_delivered : v.live_failed)++;
+      ++v.only_live;
+      Keep(v.only_live_ids, live, l->id);
+      ++i;
+    } else if (only_cand) {
+      (c->settled ? v.candidate_delivered : v.candidate_failed)++;
+      ++v.only_candidate;
+      Keep(v.only_candidate_ids, candidate, c->id);
+      ++j;
+    } else {
+      (l->settled ? v.live_delivered : v.live_failed)++;
+      (c->settled ? v.candidate_delivered : v.candidate_failed)++;
+      ++v.both;
+      if (l->hash != c->hash) {
+        if (v.payload_mismatched < kExamples)
+          out.payload_samples.emplace_back(live.IdText(l->id), vendor_names[l->vendor]);
+        ++v.payload_mismatched;
+        Keep(v.mismatched_ids, live, l->id);
+      }
+      ++i;
+      ++j;
+    }
+  }
+
+  std::vector<std::string> label_names;
+  for (const auto& e : events) label_names.push_back(e.event);
+  std::sort(events.begin(), events.end(),
+            [](const EventStats& a, const EventStats& b) { return a.event < b.event; });
+  for (auto& e : events) {
+    if (e.live == 0 && e.candidate == 0) continue;  // a label made only for lookups
     w.live_count += e.live;
     w.candidate_count += e.candidate;
     w.missing_in_candidate += e.missing_in_candidate;
@@ -75,57 +157,15 @@ WindowDiff DiffWindow(const ColorWindow& live, const ColorWindow& candidate) {
     w.mismatched += e.mismatched;
     w.events.push_back(std::move(e));
   }
-
-  std::map<std::pair<std::string, std::string>, VendorStats> vendors;
-  static const std::string kUnknown = kInvalidEvent;
-  auto event_label = [&](const std::string& id) -> const std::string& {
-    auto it = event_of.find(id);
-    return it == event_of.end() ? kUnknown : *it->second;
-  };
-  for (const auto& [id, rows] : live.deliveries) {
-    const std::string& ev = event_label(id);
-    auto other = candidate.deliveries.find(id);
-    for (const auto& d : rows) {
-      VendorStats& v = vendors[{d.vendor, ev}];
-      (Settled(d.outcome) ? v.live_delivered : v.live_failed)++;
-      const DeliveryFacts* match = nullptr;
-      if (other != candidate.deliveries.end()) {
-        for (const auto& c : other->second)
-          if (c.vendor == d.vendor) match = &c;
-      }
-      if (!match) {
-        ++v.only_live;
-        Keep(v.only_live_ids, id);
-        continue;
-      }
-      ++v.both;
-      if (match->payload_hash != d.payload_hash) {
-        if (v.payload_mismatched < kExamples) out.payload_samples.emplace_back(id, d.vendor);
-        ++v.payload_mismatched;
-        Keep(v.mismatched_ids, id);
-      }
-    }
-  }
-  for (const auto& [id, rows] : candidate.deliveries) {
-    const std::string& ev = event_label(id);
-    auto other = live.deliveries.find(id);
-    for (const auto& c : rows) {
-      VendorStats& v = vendors[{c.vendor, ev}];
-      (Settled(c.outcome) ? v.candidate_delivered : v.candidate_failed)++;
-      bool matched = other != live.deliveries.end() &&
-                     std::any_of(other->second.begin(), other->second.end(),
-                                 [&](const DeliveryFacts& d) { return d.vendor == c.vendor; });
-      if (!matched) {
-        ++v.only_candidate;
-        Keep(v.only_candidate_ids, id);
-      }
-    }
-  }
   for (auto& [key, v] : vendors) {
-    v.vendor = key.first;
-    v.event = key.second;
+    v.vendor = vendor_names[key.first];
+    v.event = label_names[key.second];
     w.deliveries.push_back(std::move(v));
   }
+  std::sort(w.deliveries.begin(), w.deliveries.end(),
+            [](const VendorStats& a, const VendorStats& b) {
+              return a.vendor != b.vendor ? a.vendor < b.vendor : a.event < b.event;
+            });
   return out;
 }
 

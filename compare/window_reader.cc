@@ -1,6 +1,7 @@
 #include "compare/window_reader.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <string_view>
 
 namespace tandem::compare {
@@ -49,37 +50,135 @@ bool PlainId(std::string_view id) {
 
 }  // namespace
 
+uint32_t Names::Intern(std::string_view name) {
+  auto it = index_.find(name);  // heterogeneous: no string made per row
+  if (it != index_.end()) return it->second;
+  auto i = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(name);
+  index_.emplace(names_.back(), i);
+  return i;
+}
+
+namespace {
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// 8-4-4-4-12 hex digits; false for anything else.
+bool ParseUuid(std::string_view s, IdKey& out) {
+  if (s.size() != 36) return false;
+  uint64_t parts[2] = {0, 0};
+  int digits = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return false;
+      continue;
+    }
+    int v = Hex(s[i]);
+    if (v < 0 || (s[i] >= 'A' && s[i] <= 'F')) return false;  // one spelling per id
+    parts[digits / 16] = parts[digits / 16] << 4 | static_cast<uint64_t>(v);
+    ++digits;
+  }
+  out = {parts[0], parts[1]};
+  return true;
+}
+
+uint64_t Fnv(std::string_view s, uint64_t h) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+IdKey KeyOf(std::string_view id, ColorWindow& w) {
+  IdKey k;
+  if (ParseUuid(id, k)) return k;
+  // Not a UUID: two independent 64-bit hashes, the top nibble set so the key
+  // does not look like a UUIDv7's (its top bits are a Unix time in ms).
+  k = {Fnv(id, 1469598103934665603ull) | 0xf000000000000000ull, Fnv(id, 0x84222325cbf29ce4ull)};
+  w.odd_ids.emplace(k.lo, std::string(id));
+  return k;
+}
+
+uint64_t HashPrefix(std::string_view hex) {
+  uint64_t h = 0;
+  for (size_t i = 0; i < hex.size() && i < 16; ++i) {
+    int v = Hex(hex[i]);
+    if (v < 0) return Fnv(hex, 1469598103934665603ull) | 1;  // not hex: still comparable
+    h = h << 4 | static_cast<uint64_t>(v);
+  }
+  return hex.empty() ? 0 : (h | (h == 0));
+}
+
+uint64_t ParseU64(std::string_view s) {
+  // SQLite's fingerprint is a signed 64-bit integer, BigQuery's too; the byte
+  // length is small. Only equality matters.
+  uint64_t v = 0;
+  bool neg = !s.empty() && s[0] == '-';
+  for (size_t i = neg ? 1 : 0; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return Fnv(s, 1469598103934665603ull);
+    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+  }
+  return neg ? ~v + 1 : v;
+}
+
+}  // namespace
+
+std::string ColorWindow::IdText(const IdKey& id) const {
+  if ((id.hi >> 60) == 0xf) {
+    auto it = odd_ids.find(id.lo);
+    if (it != odd_ids.end()) return it->second;
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx",
+                static_cast<unsigned long long>(id.hi >> 32),
+                static_cast<unsigned long long>((id.hi >> 16) & 0xffff),
+                static_cast<unsigned long long>(id.hi & 0xffff),
+                static_cast<unsigned long long>(id.lo >> 48),
+                static_cast<unsigned long long>(id.lo & 0xffffffffffffull));
+  return buf;
+}
+
 Status ReadWindow(Dataset& d, int64_t start_ms, int64_t end_ms, Fingerprint fp, ColorWindow& out) {
+  // Cleared, not replaced: a window's vectors are large, and reusing their
+  // memory spares the page faults of fresh allocations every window.
   out.raw.clear();
   out.deliveries.clear();
-  Rows rows;
-  Status s =
-      d.Query("SELECT tandem_id, " + EventName(d) + ", " + BodyFingerprint(d, fp) + " FROM " +
-                  From(d, "raw") + " WHERE " + ReceivedBetween(d, "received_at", start_ms, end_ms),
-              rows);
+  out.events = Names{};
+  out.vendors = Names{};
+  out.odd_ids.clear();
+  Status s = d.QueryEach(
+      "SELECT tandem_id, " + EventName(d) + ", " + BodyFingerprint(d, fp) + " FROM " +
+          From(d, "raw") + " WHERE " + ReceivedBetween(d, "received_at", start_ms, end_ms),
+      [&](const std::vector<std::string_view>& r) {
+        if (r.size() < 3) return;
+        out.raw.push_back({KeyOf(r[0], out), out.events.Intern(r[1]), ParseU64(r[2])});
+      });
   if (!s.ok()) return s;
-  out.raw.reserve(rows.size());
-  for (auto& r : rows) {
-    if (r.size() < 3) continue;
-    out.raw[std::move(r[0])] = RawFacts{std::move(r[1]), std::move(r[2])};
-  }
-  s = d.Query("SELECT d.tandem_id, d.vendor, d.outcome, d.payload_hash FROM " +
-                  From(d, "deliveries") + " d JOIN " + From(d, "raw") +
-                  " r ON r.tandem_id = d.tandem_id WHERE " +
-                  ReceivedBetween(d, "r.received_at", start_ms, end_ms),
-              rows);
+  std::sort(out.raw.begin(), out.raw.end(),
+            [](const RawFact& a, const RawFact& b) { return a.id < b.id; });
+  // BigQuery's streaming dedupe is best effort: an id twice counts once.
+  out.raw.erase(std::unique(out.raw.begin(), out.raw.end(),
+                            [](const RawFact& a, const RawFact& b) { return a.id == b.id; }),
+                out.raw.end());
+  s = d.QueryEach(
+      "SELECT d.tandem_id, d.vendor, d.outcome, d.payload_hash FROM " + From(d, "deliveries") +
+          " d JOIN " + From(d, "raw") + " r ON r.tandem_id = d.tandem_id WHERE " +
+          ReceivedBetween(d, "r.received_at", start_ms, end_ms),
+      [&](const std::vector<std::string_view>& r) {
+        if (r.size() < 4) return;
+        out.deliveries.push_back({KeyOf(r[0], out), out.vendors.Intern(r[1]),
+                                  r[2] == "delivered" || r[2] == "skipped", HashPrefix(r[3])});
+      });
   if (!s.ok()) return s;
-  for (auto& r : rows) {
-    if (r.size() < 4) continue;
-    auto& v = out.deliveries[std::move(r[0])];
-    // BigQuery's streaming dedupe is best effort: a row twice counts once.
-    auto same = std::find_if(v.begin(), v.end(), [&](const auto& f) { return f.vendor == r[1]; });
-    if (same != v.end()) {
-      *same = DeliveryFacts{std::move(r[1]), std::move(r[2]), std::move(r[3])};
-    } else {
-      v.push_back(DeliveryFacts{std::move(r[1]), std::move(r[2]), std::move(r[3])});
-    }
-  }
+  std::sort(out.deliveries.begin(), out.deliveries.end());
+  out.deliveries.erase(std::unique(out.deliveries.begin(), out.deliveries.end(),
+                                   [](const DeliveryFact& a, const DeliveryFact& b) {
+                                     return a.id == b.id && a.vendor == b.vendor;
+                                   }),
+                       out.deliveries.end());
   return {};
 }
 

@@ -2,10 +2,15 @@
 // received in [start, end) with its event name and a fingerprint of its body,
 // and the deliveries rows of those events. Two queries per window and color
 // whatever the traffic, so the BigQuery path costs a bounded number of jobs.
+//
+// A window holds ~100k events per color at production rates, so rows are kept
+// compact (ids as 128-bit keys, names interned, hashes as 64-bit prefixes) and
+// sorted by id: the two colors are then reconciled by a merge, without maps.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -15,18 +20,51 @@
 
 namespace tandem::compare {
 
-struct RawFacts {
-  std::string event;        // "" when the body is not JSON or has no string event
-  std::string fingerprint;  // equal bodies give equal fingerprints
+// A tandem id: the UUID's 128 bits, or for an id that is not a UUID a 128-bit
+// hash of its text (the text kept aside for examples).
+struct IdKey {
+  uint64_t hi = 0, lo = 0;
+  bool operator==(const IdKey&) const = default;
+  auto operator<=>(const IdKey&) const = default;
 };
 
-struct DeliveryFacts {
-  std::string vendor, outcome, payload_hash;
+// Names seen in one read, numbered in order of appearance.
+class Names {
+ public:
+  uint32_t Intern(std::string_view name);
+  const std::string& at(uint32_t i) const { return names_[i]; }
+  size_t size() const { return names_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> index_;
+  std::vector<std::string> names_;
+};
+
+struct RawFact {
+  IdKey id;
+  uint32_t event;  // into ColorWindow::events; "" when the body has no string event
+  uint64_t fingerprint;
+};
+
+struct DeliveryFact {
+  IdKey id;
+  uint32_t vendor;  // into ColorWindow::vendors
+  bool settled;     // delivered or skipped (what a candidate in skip mode writes)
+  uint64_t hash;    // the payload_hash's first 64 bits; 0 when there is none
+  bool operator<(const DeliveryFact& o) const { return id != o.id ? id < o.id : vendor < o.vendor; }
 };
 
 struct ColorWindow {
-  std::unordered_map<std::string, RawFacts> raw;                           // by tandem_id
-  std::unordered_map<std::string, std::vector<DeliveryFacts>> deliveries;  // by tandem_id
+  std::vector<RawFact> raw;              // sorted by id, one per id
+  std::vector<DeliveryFact> deliveries;  // sorted by (id, vendor), one per pair
+  Names events, vendors;
+  std::unordered_map<uint64_t, std::string> odd_ids;  // lo -> text, for ids not UUIDs
+
+  std::string IdText(const IdKey& id) const;
 };
 
 // How bodies are fingerprinted. Both colors must use the same: a dataset's own
@@ -42,8 +80,8 @@ using PayloadKey = std::pair<std::string, std::string>;
 Status ReadPayloads(Dataset& dataset, const std::vector<PayloadKey>& keys,
                     std::vector<std::pair<PayloadKey, std::string>>& out);
 
-// The first received_at at or after `from_ms` (nullopt-like -1 when none), so a
-// report skips the empty stretch before the first event.
+// The first received_at at or after `from_ms` (-1 when none), so a report skips
+// the empty stretch before the first event.
 Status FirstReceivedAt(Dataset& dataset, int64_t from_ms, int64_t& out);
 
 }  // namespace tandem::compare

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/color.h"
@@ -65,6 +67,10 @@ class Dataset {
   virtual WriteResult InsertRejected(const std::vector<RejectedRow>& rows) = 0;
   // Runs a read-only SQL query (the dataset's own dialect); every cell as text, NULL as "".
   virtual Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) = 0;
+  // The same, one row at a time: the views are valid only during the call. For
+  // large reads (compare's windows) without a copy of every cell.
+  using RowFn = std::function<void(const std::vector<std::string_view>& row)>;
+  virtual Status QueryEach(const std::string& sql, const RowFn& row);
   // How `table` (raw, deliveries, rejected, raw_normalized) is named in Query's SQL.
   virtual std::string Table(const std::string& table) const = 0;
   virtual SqlDialect dialect() const = 0;

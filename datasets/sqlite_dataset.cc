@@ -62,6 +62,11 @@ void SqliteDataset::Fingerprint(sqlite3_context* ctx, int, sqlite3_value** argv)
 }
 
 SqliteDataset::SqliteDataset(const std::string& path) : path_(path) {
+  // Memory statistics take one process-wide mutex on every allocation: with two
+  // connections reading at once (compare reads both colors side by side) it
+  // serializes them. Only possible before SQLite initializes; later it is a no-op.
+  static const int kNoMemStatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kNoMemStatus;
   std::error_code ec;
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
@@ -221,17 +226,24 @@ WriteResult SqliteDataset::InsertRejected(const std::vector<RejectedRow>& rows) 
 }
 
 Status SqliteDataset::Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) {
-  std::lock_guard<std::mutex> l(mu_);
   rows.clear();
+  return QueryEach(sql, [&rows](const std::vector<std::string_view>& row) {
+    rows.emplace_back(row.begin(), row.end());
+  });
+}
+
+Status SqliteDataset::QueryEach(const std::string& sql, const RowFn& row) {
+  std::lock_guard<std::mutex> l(mu_);
   sqlite3_stmt* st = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr);
+  std::vector<std::string_view> cells;
   while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    std::vector<std::string> cells;
+    cells.clear();
     for (int i = 0; i < sqlite3_column_count(st); ++i) {
       const char* v = reinterpret_cast<const char*>(sqlite3_column_blob(st, i));
       cells.emplace_back(v ? v : "", static_cast<size_t>(sqlite3_column_bytes(st, i)));
     }
-    rows.push_back(std::move(cells));
+    row(cells);
     rc = SQLITE_OK;
   }
   sqlite3_finalize(st);

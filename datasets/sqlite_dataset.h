@@ -24,6 +24,7 @@ class SqliteDataset : public Dataset {
   WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
   WriteResult InsertRejected(const std::vector<RejectedRow>& rows) override;
   Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override;
+  Status QueryEach(const std::string& sql, const RowFn& row) override;
   std::string Table(const std::string& table) const override { return table; }
   SqlDialect dialect() const override { return SqlDialect::kSqlite; }
 
