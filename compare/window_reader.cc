@@ -14,9 +14,7 @@ constexpr int64_t kLastTimestampMs = 253402300799000;
 
 bool BigQuery(const Dataset& d) { return d.dialect() == SqlDialect::kBigQuery; }
 
-std::string From(const Dataset& d, const char* table) {
-  return BigQuery(d) ? "`" + d.Table(table) + "`" : d.Table(table);
-}
+std::string From(const Dataset& d, const char* table) { return d.Table(table); }
 
 std::string ReceivedBetween(const Dataset& d, const std::string& column, int64_t start,
                             int64_t end) {

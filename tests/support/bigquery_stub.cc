@@ -4,6 +4,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <cmath>
+#include <optional>
+#include <regex>
+
 namespace tandem::testing {
 namespace {
 
@@ -111,6 +115,10 @@ size_t BigQueryStub::insert_calls() const {
   std::lock_guard<std::mutex> l(mu_);
   return insert_calls_;
 }
+size_t BigQueryStub::query_jobs() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return jobs_;
+}
 size_t BigQueryStub::max_rows_per_insert() const {
   std::lock_guard<std::mutex> l(mu_);
   return max_rows_;
@@ -201,6 +209,85 @@ http::Response BigQueryStub::Handle(const http::Request& req) {
   return Api(req, target.substr(std::string("/bigquery/v2/projects/test-project").size()));
 }
 
+namespace {
+
+json Row(std::vector<std::string> cells) {
+  json f = json::array();
+  for (auto& c : cells) f.push_back({{"v", std::move(c)}});
+  return {{"f", f}};
+}
+
+// The millisecond bounds of "TIMESTAMP_MILLIS(a) ... TIMESTAMP_MILLIS(b)".
+std::pair<int64_t, int64_t> Bounds(const std::string& sql) {
+  static const std::regex ms("TIMESTAMP_MILLIS\\((-?[0-9]+)\\)");
+  std::vector<int64_t> v;
+  for (auto it = std::sregex_iterator(sql.begin(), sql.end(), ms); it != std::sregex_iterator();
+       ++it)
+    v.push_back(std::stoll((*it)[1]));
+  return v.size() >= 2 ? std::pair{v[0], v[1]} : std::pair{int64_t{0}, int64_t{0}};
+}
+
+}  // namespace
+
+// Called with mu_ held. Answers the query shapes Tandem sends (compare's window
+// reads, payload examples, first event) from the stored rows; any other query
+// gets every raw row (tandem_id, received_at, data).
+std::vector<json> BigQueryStub::Answer(const std::string& sql) {
+  std::vector<json> out;
+  auto ms = [](const json& row) {
+    return static_cast<int64_t>(std::llround(row.value("received_at", 0.0) * 1000));
+  };
+  auto [from, to] = Bounds(sql);
+  auto in_window = [&](const json& row) { return ms(row) >= from && ms(row) < to; };
+  if (sql.rfind("SELECT tandem_id, SAFE.JSON_EXTRACT_SCALAR(data, '$.event'), "
+                "FARM_FINGERPRINT(data) FROM `",
+                0) == 0) {
+    for (const auto& [id, row] : rows_["raw"]) {
+      if (!in_window(row)) continue;
+      json body = json::parse(row.value("data", ""), nullptr, false);
+      std::string event = body.is_object() && body.contains("event") && body["event"].is_string()
+                              ? body["event"].get<std::string>()
+                              : "";
+      out.push_back(Row(
+          {row.value("tandem_id", ""), event,
+           std::to_string(static_cast<int64_t>(std::hash<std::string>{}(row.value("data", ""))))}));
+    }
+    return out;
+  }
+  if (sql.rfind("SELECT d.tandem_id, d.vendor, d.outcome, d.payload_hash FROM `", 0) == 0) {
+    std::set<std::string> ids;
+    for (const auto& [id, row] : rows_["raw"])
+      if (in_window(row)) ids.insert(row.value("tandem_id", ""));
+    for (const auto& [key, row] : rows_["deliveries"]) {
+      if (!ids.count(row.value("tandem_id", ""))) continue;
+      out.push_back(Row({row.value("tandem_id", ""), row.value("vendor", ""),
+                         row.value("outcome", ""), row.value("payload_hash", "")}));
+    }
+    return out;
+  }
+  if (sql.rfind("SELECT tandem_id, vendor, payload FROM `", 0) == 0) {
+    for (const auto& [key, row] : rows_["deliveries"]) {
+      if (sql.find("'" + row.value("tandem_id", "") + "'") == std::string::npos) continue;
+      if (!row.contains("payload") || !row["payload"].is_string()) continue;
+      out.push_back(Row({row.value("tandem_id", ""), row.value("vendor", ""),
+                         row["payload"].get<std::string>()}));
+    }
+    return out;
+  }
+  if (sql.rfind("SELECT UNIX_MILLIS(MIN(received_at)) FROM `", 0) == 0) {
+    std::optional<int64_t> min;
+    for (const auto& [id, row] : rows_["raw"])
+      if (ms(row) >= from && (!min || ms(row) < *min)) min = ms(row);
+    out.push_back(min ? Row({std::to_string(*min)}) : json{{"f", {{{"v", nullptr}}}}});
+    return out;
+  }
+  for (const auto& [id, row] : rows_["raw"]) {
+    out.push_back(Row({row.value("tandem_id", ""), std::to_string(row.value("received_at", 0.0)),
+                       row.value("data", "")}));
+  }
+  return out;
+}
+
 // Called with mu_ held.
 http::Response BigQueryStub::Api(const http::Request& req, const std::string& target) {
   std::string path = target.substr(0, target.find('?'));
@@ -287,6 +374,10 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
     if (!body.contains("query") || body.value("useLegacySql", true))
       violations_.push_back("jobs.query shape");
     std::string job = "job-" + std::to_string(++jobs_);
+    job_sql_[job] = body.value("query", "");
+    if (job_sql_[job].find("``") != std::string::npos ||
+        job_sql_[job].find("FROM `test-project.") == std::string::npos)
+      violations_.push_back("jobs.query without a `project.dataset.table` reference");
     // Not complete yet: the client has to poll getQueryResults.
     return Json(200, {{"kind", "bigquery#queryResponse"},
                       {"jobComplete", false},
@@ -298,13 +389,7 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
         target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1));
     if (q["location"] != "US") violations_.push_back("getQueryResults without the job's location");
     size_t offset = q.count("pageToken") ? std::stoul(q["pageToken"].substr(1)) : 0;
-    std::vector<json> all;
-    for (const auto& [id, row] : rows_["raw"]) {
-      all.push_back({{"f",
-                      {{{"v", row.value("tandem_id", "")}},
-                       {{"v", std::to_string(row.value("received_at", 0.0))}},
-                       {{"v", row.value("data", "")}}}}});
-    }
+    std::vector<json> all = Answer(job_sql_[path.substr(9)]);
     json page = json::array();
     for (size_t i = offset; i < all.size() && i < offset + page_size_; ++i) page.push_back(all[i]);
     json out = {{"kind", "bigquery#getQueryResultsResponse"},

@@ -33,6 +33,7 @@ class BigQueryStub {
 
   size_t token_requests() const;
   size_t insert_calls() const;
+  size_t query_jobs() const;  // jobs.query calls
   size_t max_rows_per_insert() const;
   std::map<std::string, nlohmann::json> rows(const std::string& table) const;
   std::set<std::string> tables() const;
@@ -43,6 +44,7 @@ class BigQueryStub {
   http::Response Token(const http::Request& req);
   http::Response Api(const http::Request& req, const std::string& path);
   bool VerifyJwt(const std::string& jwt, std::string& why);
+  std::vector<nlohmann::json> Answer(const std::string& sql);
 
   std::string public_pem_;
   int token_ttl_s_;
@@ -54,6 +56,7 @@ class BigQueryStub {
   std::set<std::string> reject_once_, reject_always_;
   int fail_bootstraps_ = 0;
   std::set<std::string> datasets_, tables_;
+  std::map<std::string, std::string> job_sql_;
   std::map<std::string, std::map<std::string, nlohmann::json>> rows_;
   std::vector<std::string> violations_;
   std::unique_ptr<HttpsStub> server_;
