@@ -170,7 +170,12 @@ TEST(Promotion, CompareServesMetricsAndThePage) {
   EXPECT_NE(metrics.find("tandem_compare_drift_ratio{event="), std::string::npos);
   auto page = stack.Get("/");
   EXPECT_EQ(page.res.result_int(), 200u);
-  EXPECT_NE(page.res.body().find("ready"), std::string::npos);
+  const std::string& html = page.res.body();
+  EXPECT_NE(html.find("id=\"verdict\" class=\"verdict ready\">ready<"), std::string::npos) << html;
+  EXPECT_NE(html.find("<svg id=\"drift\""), std::string::npos);
+  EXPECT_NE(html.find("With 95% confidence the candidate drops fewer than"), std::string::npos);
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos) << "no external assets";
+  EXPECT_NE(page.res["Content-Security-Policy"].find("default-src 'none'"), std::string::npos);
 }
 
 TEST(Promotion, WithTheSplitterDownCompareIsNeverReadyAndPromoteRefuses) {

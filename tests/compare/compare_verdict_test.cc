@@ -8,6 +8,7 @@
 #include "compare/comparator.h"
 #include "compare/loss_bound.h"
 #include "compare/payload_diff.h"
+#include "compare/report_page.h"
 #include "datasets/bigquery_dataset.h"
 #include "datasets/sqlite_dataset.h"
 #include "tests/support/bigquery_stub.h"
@@ -282,6 +283,29 @@ TEST_F(CompareOnGenerated, LateRowsInsideSettleAreNotCalledMissing) {
   }
   EXPECT_EQ(r.verdict, Verdict::kReady) << Reasons(r);
   EXPECT_EQ(r.windows.size(), 6u);
+}
+
+TEST_F(CompareOnGenerated, ThePageShowsTheVerdictAndEscapesWhatClientsSent) {
+  TrafficSpec s = Spec();
+  s.drop_event = "signup";
+  s.drop_fraction = 0.05;
+  Write(testing::Generate(s));
+  {
+    SqliteDataset live(Path(Color::kGreen));
+    ASSERT_TRUE(live.InsertRaw({{"0190aaaa-0000-7000-8000-000000000001", kStart + 1000,
+                                 R"({"event":"<script>alert(1)</script>","deviceId":"d"})"}})
+                    .status.ok());
+  }
+  Report r = Judge();
+  std::string html = RenderReportPage(&r);
+  EXPECT_NE(html.find("class=\"verdict not_ready\">not_ready<"), std::string::npos);
+  EXPECT_EQ(html.find("<script>"), std::string::npos) << "a client's event name is escaped";
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("<svg id=\"drift\""), std::string::npos);
+  EXPECT_EQ(std::count(html.begin(), html.end(), '\n'), 0) << "one document, no stray output";
+  EXPECT_NE(html.find("<tr class=\"FAIL\">"), std::string::npos);
+  EXPECT_NE(html.find("<td>signup</td>"), std::string::npos);
+  EXPECT_EQ(RenderReportPage(nullptr).find("starting") != std::string::npos, true);
 }
 
 TEST(LossBound, MatchesExactClopperPearsonValues) {
