@@ -50,8 +50,21 @@ CompareMetrics::CompareMetrics(Metrics& m, std::set<std::string> events,
                         "Runs that could not read a dataset or the splitter's state")
                   .Add({})),
       run_seconds_(m.Histogram("tandem_compare_run_seconds", "Time for one compare run")
-                       .Add({}, Metrics::LatencyBuckets())) {
+                       .Add({}, Metrics::LatencyBuckets())),
+      max_drift_ratio_(m.Gauge("tandem_compare_max_drift_ratio",
+                               "The configured max_drift_ratio the verdict is judged against")
+                           .Add({})),
+      window_seconds_(
+          m.Gauge("tandem_compare_window_seconds", "The configured window_seconds").Add({})),
+      settle_seconds_(
+          m.Gauge("tandem_compare_settle_seconds", "The configured settle_seconds").Add({})) {
   for (const char* v : {"ready", "not_ready", "insufficient_data"}) verdict_.Add({{"verdict", v}});
+}
+
+void CompareMetrics::SetSettings(const CompareConfig& c) {
+  max_drift_ratio_.Set(c.max_drift_ratio);
+  window_seconds_.Set(c.window_seconds);
+  settle_seconds_.Set(c.settle_seconds);
 }
 
 std::string CompareMetrics::Label(const std::string& event) const {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "common/metrics.h"
 #include "compare/comparator.h"
 #include "compare/report.h"
@@ -18,6 +19,9 @@ class CompareMetrics {
  public:
   CompareMetrics(Metrics& metrics, std::set<std::string> events, std::vector<std::string> vendors);
   void Record(const Report& report, const RunStats& stats, double run_seconds);
+  // The settings the verdict is judged under, so alert rules follow the config
+  // (drift beyond max_drift_ratio, no window judged for a few window lengths).
+  void SetSettings(const CompareConfig& config);
 
  private:
   std::string Label(const std::string& event) const;
@@ -40,6 +44,9 @@ class CompareMetrics {
   prometheus::Counter& windows_judged_;
   prometheus::Counter& errors_;
   prometheus::Histogram& run_seconds_;
+  prometheus::Gauge& max_drift_ratio_;
+  prometheus::Gauge& window_seconds_;
+  prometheus::Gauge& settle_seconds_;
 };
 
 }  // namespace tandem::compare

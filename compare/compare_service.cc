@@ -46,7 +46,9 @@ class CompareProcess {
         workers_(1),
         handler_(board_, metrics_),
         server_(workers_, config_.compare.listen, http::ServerOptions{}, handler_),
-        runner_(workers_.context(0), Hooks()) {}
+        runner_(workers_.context(0), Hooks()) {
+    cm_.SetSettings(config_.compare);
+  }
 
   int Run() {
     judge_ = std::thread([this] { JudgeLoop(); });
@@ -109,6 +111,7 @@ class CompareProcess {
           config_ = std::move(*next_config_);
           next_config_.reset();
           comparator_ = std::make_unique<Comparator>(config_, Opener(config_));
+          cm_.SetSettings(config_.compare);
         }
       }
       auto t0 = std::chrono::steady_clock::now();
@@ -121,6 +124,9 @@ class CompareProcess {
       published->json = ReportToJson(report).dump();
       published->report = std::move(report);
       cm_.Record(published->report, stats, seconds);
+      // Published before it is logged: whoever sees the log line (tests, people
+      // tailing the log) finds this report at /v1/report.
+      board_.Publish(published);
       const Report& r = published->report;
       std::string verdict = VerdictName(r.verdict);
       std::string first_error = r.errors.empty() ? "" : r.errors.front();
@@ -137,7 +143,6 @@ class CompareProcess {
         log::Warn("compare cannot judge", {{"error", first_error}});
       last_verdict = verdict;
       last_error = first_error;
-      board_.Publish(std::move(published));
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait_for(l, kTick, [this] { return stopping_ || next_config_.has_value(); });
     }

@@ -10,7 +10,11 @@ packages=(
   libgtest-dev libgmock-dev zlib1g-dev
   clang clang-format libclang-rt-14-dev
   curl sqlite3 openssl
+  prometheus chromium fonts-dejavu-core
 )
+# Node.js runs the browser tests (playwright-core drives Debian's Chromium);
+# Debian's own only when the machine has no node.
+command -v node >/dev/null || packages+=(nodejs npm)
 [ "${TANDEM_BENCH_DEPS:-0}" = 1 ] && packages+=(wrk nginx-light)
 missing=()
 for p in "${packages[@]}"; do
@@ -22,4 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# playwright-core for the browser tests, pinned by tests/browser/package-lock.json.
+browser_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+if [ ! -f "$browser_dir/node_modules/.package-lock.json" ] ||
+   [ "$browser_dir/package-lock.json" -nt "$browser_dir/node_modules/.package-lock.json" ]; then
+  (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -3,6 +3,9 @@
 // `tandem compare --once` answers with its exit code, and /v1/report, /metrics
 // and the page serve what it found.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <sstream>
 
 #include "common/clock.h"
 #include "common/fetch.h"
@@ -176,6 +179,90 @@ TEST(Promotion, CompareServesMetricsAndThePage) {
   EXPECT_NE(html.find("With 95% confidence the candidate drops fewer than"), std::string::npos);
   EXPECT_EQ(html.find("src=\"http"), std::string::npos) << "no external assets";
   EXPECT_NE(page.res["Content-Security-Policy"].find("default-src 'none'"), std::string::npos);
+}
+
+// The executable `name` on PATH, or "" if there is none.
+std::string OnPath(const std::string& name) {
+  const char* path = getenv("PATH");
+  std::istringstream dirs(path ? path : "");
+  for (std::string d; std::getline(dirs, d, ':');) {
+    std::string f = d + "/" + name;
+    if (access(f.c_str(), X_OK) == 0) return f;
+  }
+  return "";
+}
+
+// The page in a real browser (Debian's Chromium, driven by playwright-core from
+// tests/browser): what a release engineer sees for a candidate that drops 1% of
+// one event and whose payloads for one vendor lose a field. TANDEM_SCREENSHOT
+// names where its screenshot goes (docs/report-page.png is one).
+TEST(Promotion, ThePageInChromiumShowsTheVerdictItsReasonsTheDriftAndTheFieldsThatDiffer) {
+  const std::string node = OnPath("node");
+  const std::string script = std::string(TANDEM_SOURCE_DIR) + "/tests/browser/report_page.mjs";
+  ASSERT_FALSE(node.empty()) << "node is not installed: run scripts/deps.sh";
+  ASSERT_EQ(
+      access(
+          (std::string(TANDEM_SOURCE_DIR) + "/tests/browser/node_modules/playwright-core").c_str(),
+          R_OK),
+      0)
+      << "playwright-core is not installed: run scripts/deps.sh";
+  ASSERT_EQ(access("/usr/bin/chromium", X_OK), 0)
+      << "chromium is not installed: run scripts/deps.sh";
+
+  TrafficSpec s = Healthy();
+  s.drop_event = "purchase product";
+  s.drop_fraction = 0.01;
+  s.strip_vendor = "amp";
+  s.strip_event = "purchase product";
+  s.strip_field = "category";
+  PromotionStack stack(s);
+  const char* shot_env = getenv("TANDEM_SCREENSHOT");
+  std::string shot = shot_env ? shot_env : stack.dir_.path() + "/report-page.png";
+  Process browser(
+      {node, script, "http://127.0.0.1:" + std::to_string(stack.compare_port_) + "/", shot});
+  auto seen = browser.WaitForLog("page", std::chrono::seconds(60));
+  ASSERT_TRUE(seen) << browser.Output();
+  EXPECT_EQ(browser.Wait(), 0) << browser.Output();
+  const json& p = *seen;
+
+  EXPECT_EQ(p["status"], 200);
+  EXPECT_EQ(p["verdict"], "not_ready");
+  EXPECT_EQ(p["verdictColor"], "rgb(198, 40, 40)") << "not_ready is drawn red";
+  EXPECT_EQ(p["live"], "green");
+  EXPECT_EQ(p["candidate"], "blue");
+  EXPECT_NE(p.value("refresh", ""), "") << "the page refreshes itself";
+  bool names_event = false, names_field = false;
+  for (const auto& r : p["reasons"]) {
+    names_event |= r.get<std::string>().find("'purchase product'") != std::string::npos;
+    names_field |= r.get<std::string>().find("category") != std::string::npos;
+  }
+  EXPECT_TRUE(names_event) << p["reasons"].dump(2);
+  EXPECT_TRUE(names_field) << p["reasons"].dump(2);
+  // Drift per window, drawn: one bar per window, with a size on the screen.
+  ASSERT_TRUE(p["drift"].is_object()) << p.dump(2);
+  EXPECT_GE(p["drift"]["bars"].get<int>(), 4);
+  EXPECT_GT(p["drift"]["width"].get<double>(), 100);
+  EXPECT_GT(p["drift"]["height"].get<double>(), 20);
+  bool a_failing_window = false;
+  for (const auto& w : p["windows"]) a_failing_window |= w == "FAIL";
+  EXPECT_TRUE(a_failing_window) << p["windows"].dump();
+  // The failing window's events, with the ids missing in the candidate.
+  uint64_t missing = 0;
+  for (size_t i = 0; i < p["events"].size(); ++i)
+    if (p["events"][i] == "purchase product") missing = p["missingInCandidate"][i].get<uint64_t>();
+  EXPECT_GT(missing, 0u) << p.dump(2);
+  // Vendor payload differences, field by field.
+  bool removed = false;
+  for (size_t i = 0; i < p["fields"].size(); ++i)
+    removed |= p["fields"][i].get<std::string>().find("category") != std::string::npos &&
+               p["fieldChanges"][i] == "removed";
+  EXPECT_TRUE(removed) << p["fields"].dump() << p["fieldChanges"].dump();
+  // Self-contained: nothing fetched from elsewhere, no script, a strict CSP.
+  EXPECT_TRUE(p["foreign"].empty()) << p["foreign"].dump();
+  EXPECT_EQ(p["scriptTags"], 0);
+  EXPECT_TRUE(p["consoleErrors"].empty()) << p["consoleErrors"].dump();
+  EXPECT_NE(p["csp"].get<std::string>().find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(access(shot.c_str(), R_OK), 0) << "no screenshot at " << shot;
 }
 
 TEST(Promotion, WithTheSplitterDownCompareIsNeverReadyAndPromoteRefuses) {

@@ -22,6 +22,9 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env,
   for (auto& e : env) envs.push_back(e);
   pid_ = fork();
   if (pid_ == 0) {
+    // Its own process group, so the destructor also ends what it started (`tandem
+    // up`'s children hold the output pipe; the reader would wait for them forever).
+    setpgid(0, 0);
     dup2(fds[1], STDERR_FILENO);
     dup2(fds[1], STDOUT_FILENO);  // a command's answer too (status, promote, compare --once)
     // Descriptors the test holds (stand-ins' listening sockets) must not leak into the child.
@@ -51,6 +54,7 @@ Process::~Process() {
     kill(pid_, SIGKILL);
     Wait(std::chrono::seconds(10));
   }
+  kill(-pid_, SIGKILL);  // whatever it left behind
   if (reader_.joinable()) reader_.join();
 }
 

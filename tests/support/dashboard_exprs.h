@@ -1,0 +1,30 @@
+// Every PromQL expression in dashboards/: the Grafana panels' targets, the
+// recording rules and the alert rules, for the tests that check them against
+// what the services export and against a real Prometheus.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tandem::testing {
+
+struct DashboardExpr {
+  enum class Kind { kPanel, kRecord, kAlert };
+  Kind kind;
+  std::string where;  // "tandem-drift.json: Verdict", "rules.yaml: TandemSpoolGrowing"
+  std::string expr;
+  std::string record;  // the recorded name, for kRecord
+};
+
+// Reads dashboards/*.json and dashboards/rules.yaml from the source tree.
+std::vector<DashboardExpr> DashboardExprs();
+
+// The alert names in rules.yaml, and those rules_test.yaml expects to fire.
+std::vector<std::string> AlertNames();
+std::vector<std::string> AlertsTestedFiring();
+
+// `expr` with every comparison turned into its `bool` form, so an alert's
+// expression yields its series (0 or 1) on a healthy stack instead of nothing.
+std::string BoolForm(const std::string& expr);
+
+}  // namespace tandem::testing
