@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <sstream>
-
 #include "common/clock.h"
 #include "common/fetch.h"
 #include "datasets/sqlite_dataset.h"
@@ -179,17 +177,6 @@ TEST(Promotion, CompareServesMetricsAndThePage) {
   EXPECT_NE(html.find("With 95% confidence the candidate drops fewer than"), std::string::npos);
   EXPECT_EQ(html.find("src=\"http"), std::string::npos) << "no external assets";
   EXPECT_NE(page.res["Content-Security-Policy"].find("default-src 'none'"), std::string::npos);
-}
-
-// The executable `name` on PATH, or "" if there is none.
-std::string OnPath(const std::string& name) {
-  const char* path = getenv("PATH");
-  std::istringstream dirs(path ? path : "");
-  for (std::string d; std::getline(dirs, d, ':');) {
-    std::string f = d + "/" + name;
-    if (access(f.c_str(), X_OK) == 0) return f;
-  }
-  return "";
 }
 
 // The page in a real browser (Debian's Chromium, driven by playwright-core from

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 extern char** environ;
 
@@ -122,6 +123,16 @@ std::string Process::Output() const {
   std::string out;
   for (auto& s : lines_) out += s + "\n";
   return out;
+}
+
+std::string OnPath(const std::string& name) {
+  const char* path = getenv("PATH");
+  std::istringstream dirs(path ? path : "");
+  for (std::string d; std::getline(dirs, d, ':');) {
+    std::string f = d + "/" + name;
+    if (access(f.c_str(), X_OK) == 0) return f;
+  }
+  return "";
 }
 
 std::string TandemBinary() {

@@ -58,6 +58,9 @@ class Process {
 // The `tandem` executable this build produced.
 std::string TandemBinary();
 
+// The executable `name` on PATH, or "" if there is none.
+std::string OnPath(const std::string& name);
+
 // A temporary folder removed at destruction.
 class TempDir {
  public:
