@@ -90,7 +90,11 @@ void CompareMetrics::Record(const Report& r, const RunStats& stats, double run_s
   judged_window_end_.Set(static_cast<double>(latest->end_ms) / 1000.0);
 
   std::map<std::string, std::pair<uint64_t, uint64_t>> counts;  // label -> live, candidate
+  // Every label ever set is set again (to 0 when absent), so no gauge keeps a
+  // value from an older window.
   for (const auto& e : events_) counts[e];
+  counts[kOtherEvents];
+  counts[kInvalidEvent];
   for (const auto& e : latest->events) {
     auto& c = counts[Label(e.event)];
     c.first += e.live;

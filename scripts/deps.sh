@@ -14,7 +14,8 @@ packages=(
 )
 # Node.js runs the browser tests (playwright-core drives Debian's Chromium);
 # Debian's own only when the machine has no node.
-command -v node >/dev/null || packages+=(nodejs npm)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 [ "${TANDEM_BENCH_DEPS:-0}" = 1 ] && packages+=(wrk nginx-light)
 missing=()
 for p in "${packages[@]}"; do
@@ -28,6 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# playwright-core needs Node.js 20 or later (Debian 12's own is 18).
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "the browser tests need Node.js >= 20 (playwright-core); this machine has $(node --version)" >&2
+  exit 1
+fi
 # playwright-core for the browser tests, pinned by tests/browser/package-lock.json.
 browser_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
 if [ ! -f "$browser_dir/node_modules/.package-lock.json" ] ||

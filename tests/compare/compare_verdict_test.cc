@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "compare/comparator.h"
+#include "compare/compare_metrics.h"
 #include "compare/loss_bound.h"
 #include "compare/payload_diff.h"
 #include "compare/report_page.h"
@@ -306,6 +307,41 @@ TEST_F(CompareOnGenerated, ThePageShowsTheVerdictAndEscapesWhatClientsSent) {
   EXPECT_NE(html.find("<tr class=\"FAIL\">"), std::string::npos);
   EXPECT_NE(html.find("<td>signup</td>"), std::string::npos);
   EXPECT_EQ(RenderReportPage(nullptr).find("starting") != std::string::npos, true);
+}
+
+// The latest judged window's gauges describe that window only: an event label
+// seen in an earlier window goes back to 0 (a stale drift would keep the drift
+// alert firing while the verdict is ready).
+TEST(CompareMetricsGauges, ALabelAbsentFromTheLatestWindowReadsZeroNotItsOldValue) {
+  Metrics m;
+  CompareMetrics cm(m, {"pageview"}, {"capture"});
+  auto report_with = [](std::vector<EventStats> events) {
+    Report r;
+    r.live = "green";
+    r.candidate = "blue";
+    WindowReport w;
+    w.events = std::move(events);
+    r.windows.push_back(w);
+    return r;
+  };
+  EventStats pageview{.event = "pageview", .live = 10, .candidate = 10};
+  EventStats invalid{.event = "(invalid)", .live = 0, .candidate = 1};
+  EventStats other{.event = "someone's name", .live = 2, .candidate = 1};
+  cm.Record(report_with({pageview, invalid, other}), {}, 0.1);
+  std::string text = m.Serialize();
+  EXPECT_NE(text.find("tandem_compare_drift_ratio{event=\"(invalid)\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tandem_compare_drift_ratio{event=\"(other)\"} -0.5"), std::string::npos)
+      << text;
+  cm.Record(report_with({pageview}), {}, 0.1);
+  text = m.Serialize();
+  EXPECT_NE(text.find("tandem_compare_drift_ratio{event=\"(invalid)\"} 0"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tandem_compare_drift_ratio{event=\"(other)\"} 0"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tandem_compare_events{color=\"blue\",event=\"(invalid)\"} 0"),
+            std::string::npos)
+      << text;
 }
 
 TEST(LossBound, MatchesExactClopperPearsonValues) {

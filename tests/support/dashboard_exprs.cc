@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -93,15 +94,47 @@ std::string BoolForm(const std::string& expr) {
       char next = i + 1 < expr.size() ? expr[i + 1] : '\0';
       bool two = (c == '=' || c == '!' || c == '>' || c == '<') && next == '=';
       bool one = (c == '>' || c == '<') && next != '=';
-      if (two) {
-        out += expr[++i];
-        out += " bool";
-      } else if (one) {
-        out += " bool";
-      }
+      size_t after = i + (two ? 2 : 1);
+      size_t word = expr.find_first_not_of(" \t\n", after);
+      bool already = word != std::string::npos && expr.compare(word, 5, "bool ") == 0;
+      if (two) out += expr[++i];
+      if ((two || one) && !already) out += " bool";
     }
   }
   return out;
+}
+
+std::vector<std::string> OrArms(const std::string& expr) {
+  std::vector<std::string> arms;
+  std::string arm;
+  int depth = 0;  // parentheses and braces
+  char quote = 0;
+  auto flush = [&] {
+    size_t b = arm.find_first_not_of(" \t\n"), e = arm.find_last_not_of(" \t\n");
+    if (b != std::string::npos) arms.push_back(arm.substr(b, e - b + 1));
+    arm.clear();
+  };
+  for (size_t i = 0; i < expr.size(); ++i) {
+    char c = expr[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'' || c == '`') {
+      quote = c;
+    } else if (c == '(' || c == '{' || c == '[') {
+      ++depth;
+    } else if (c == ')' || c == '}' || c == ']') {
+      --depth;
+    } else if (depth == 0 && expr.compare(i, 2, "or") == 0 && i > 0 &&
+               isspace(static_cast<unsigned char>(expr[i - 1])) && i + 2 < expr.size() &&
+               isspace(static_cast<unsigned char>(expr[i + 2]))) {
+      flush();
+      ++i;
+      continue;
+    }
+    arm += c;
+  }
+  flush();
+  return arms;
 }
 
 }  // namespace tandem::testing

@@ -25,6 +25,11 @@ std::vector<std::string> AlertsTestedFiring();
 
 // `expr` with every comparison turned into its `bool` form, so an alert's
 // expression yields its series (0 or 1) on a healthy stack instead of nothing.
+// A comparison already in bool form is left as it is.
 std::string BoolForm(const std::string& expr);
+
+// The arms of a top-level `a or b or c` (just `expr` when there is no `or`), so
+// each arm can be shown to meet real series on its own.
+std::vector<std::string> OrArms(const std::string& expr);
 
 }  // namespace tandem::testing

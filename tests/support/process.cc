@@ -22,6 +22,11 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env,
   for (char** e = environ; *e; ++e) envs.emplace_back(*e);
   for (auto& e : env) envs.push_back(e);
   pid_ = fork();
+  if (pid_ < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    throw std::runtime_error("fork failed");
+  }
   if (pid_ == 0) {
     // Its own process group, so the destructor also ends what it started (`tandem
     // up`'s children hold the output pipe; the reader would wait for them forever).
@@ -46,16 +51,19 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env,
     execve(a[0], a.data(), en.data());
     _exit(127);
   }
+  setpgid(pid_, pid_);  // also here, so the group exists before the constructor returns
   close(fds[1]);
   reader_ = std::thread([this, fd = fds[0]] { ReadLoop(fd); });
 }
 
 Process::~Process() {
   if (!exit_code_) {
+    // The whole group, while the unreaped child still holds its id (after the
+    // reap the id could be another process group's).
+    kill(-pid_, SIGKILL);
     kill(pid_, SIGKILL);
     Wait(std::chrono::seconds(10));
   }
-  kill(-pid_, SIGKILL);  // whatever it left behind
   if (reader_.joinable()) reader_.join();
 }
 
@@ -93,6 +101,10 @@ std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
       exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      // Output() after Wait() must hold everything the process wrote: let the
+      // reader drain the pipe (EOF), unless something it started keeps it open.
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait_for(l, std::chrono::seconds(5), [this] { return eof_; });
       return exit_code_;
     }
     std::unique_lock<std::mutex> l(mu_);
