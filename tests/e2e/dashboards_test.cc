@@ -68,7 +68,7 @@ TEST(Dashboards, EveryExpressionNamesAMetricOrARecordedSeriesTheRulesDefine) {
   auto exprs = DashboardExprs();
   std::set<std::string> recorded;
   for (const auto& e : exprs)
-    if (e.kind == DashboardExpr::Kind::kRecord) recorded.insert(e.record);
+    if (e.kind == DashboardExpr::Kind::kRecord) recorded.insert(e.name);
   ASSERT_GE(exprs.size(), 40u);
   for (const auto& e : exprs) {
     auto used = RecordedNamesUsed(e.expr);
@@ -81,7 +81,9 @@ TEST(Dashboards, EveryExpressionNamesAMetricOrARecordedSeriesTheRulesDefine) {
 }
 
 TEST(Dashboards, EveryAlertHasAPromtoolTestWhereItFires) {
-  auto alerts = AlertNames();
+  std::vector<std::string> alerts;
+  for (const auto& e : DashboardExprs())
+    if (e.kind == DashboardExpr::Kind::kAlert) alerts.push_back(e.name);
   auto firing = AlertsTestedFiring();
   ASSERT_GE(alerts.size(), 15u);
   for (const auto& a : alerts)
@@ -271,8 +273,8 @@ TEST(Dashboards, EveryPanelAndRuleReturnsDataFromARealPrometheusOverTheStack) {
           << e.where << ": " << q << " -> " << last;
     }
     if (e.kind == DashboardExpr::Kind::kRecord) {
-      EXPECT_TRUE(prometheus.WaitForData(e.record, std::chrono::seconds(20), last))
-          << "recorded series " << e.record << " -> " << last;
+      EXPECT_TRUE(prometheus.WaitForData(e.name, std::chrono::seconds(20), last))
+          << "recorded series " << e.name << " -> " << last;
     }
     ++checked;
   }

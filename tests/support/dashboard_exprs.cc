@@ -36,27 +36,12 @@ std::vector<DashboardExpr> DashboardExprs() {
   YAML::Node rules = YAML::LoadFile(Dir() + "/rules.yaml");
   for (const auto& g : rules["groups"]) {
     for (const auto& r : g["rules"]) {
-      if (r["record"]) {
-        std::string name = r["record"].as<std::string>();
-        out.push_back({DashboardExpr::Kind::kRecord, "rules.yaml: " + name,
-                       r["expr"].as<std::string>(), name});
-      } else {
-        out.push_back({DashboardExpr::Kind::kAlert,
-                       "rules.yaml: " + r["alert"].as<std::string>(),
-                       r["expr"].as<std::string>(),
-                       {}});
-      }
+      bool record = static_cast<bool>(r["record"]);
+      std::string name = (record ? r["record"] : r["alert"]).as<std::string>();
+      out.push_back({record ? DashboardExpr::Kind::kRecord : DashboardExpr::Kind::kAlert,
+                     "rules.yaml: " + name, r["expr"].as<std::string>(), name});
     }
   }
-  return out;
-}
-
-std::vector<std::string> AlertNames() {
-  std::vector<std::string> out;
-  YAML::Node rules = YAML::LoadFile(Dir() + "/rules.yaml");
-  for (const auto& g : rules["groups"])
-    for (const auto& r : g["rules"])
-      if (r["alert"]) out.push_back(r["alert"].as<std::string>());
   return out;
 }
 

@@ -13,14 +13,13 @@ struct DashboardExpr {
   Kind kind;
   std::string where;  // "tandem-drift.json: Verdict", "rules.yaml: TandemSpoolGrowing"
   std::string expr;
-  std::string record;  // the recorded name, for kRecord
+  std::string name;  // the recorded series or the alert; empty for panels
 };
 
 // Reads dashboards/*.json and dashboards/rules.yaml from the source tree.
 std::vector<DashboardExpr> DashboardExprs();
 
-// The alert names in rules.yaml, and those rules_test.yaml expects to fire.
-std::vector<std::string> AlertNames();
+// The alerts rules_test.yaml expects to fire.
 std::vector<std::string> AlertsTestedFiring();
 
 // `expr` with every comparison turned into its `bool` form, so an alert's
