@@ -54,6 +54,8 @@ void ReadSplitter(YamlMap& m, SplitterConfig& s) {
   m.U32("upstream_timeout_ms", s.upstream_timeout_ms, 1);
   m.U32("max_inflight_per_color", s.max_inflight_per_color, 1);
   m.U32("candidate_max_connections", s.candidate_max_connections, 1);
+  m.U32("candidate_retry_ms", s.candidate_retry_ms, 0);
+  m.U64("candidate_retry_bytes", s.candidate_retry_bytes, 0);
   m.StrList("cors_origins", s.cors_origins);
   m.Str("compare_url", s.compare_url);
   if (!Url::Parse(s.compare_url)) {

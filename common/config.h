@@ -37,6 +37,12 @@ struct SplitterConfig {
   // Ours: connections to the candidate's dispatcher, across all threads; copies
   // beyond them wait (still within max_inflight_per_color and the timeout).
   uint32_t candidate_max_connections = 1024;
+  // Ours: a candidate copy its dispatcher could not take (refused or dropped
+  // connection, 503, breaker open) is kept and sent again for this long, within
+  // this many bytes per color (and max_inflight_per_color), so a candidate that
+  // restarts misses nothing.
+  uint32_t candidate_retry_ms = 30000;
+  uint64_t candidate_retry_bytes = 64ull << 20;
   std::vector<std::string> cors_origins;
   std::string compare_url = "http://127.0.0.1:8090";
   // Not in SPEC's sample, ours: how long a client may take to send headers and body.

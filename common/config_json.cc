@@ -66,6 +66,8 @@ std::string ConfigToJson(const Config& c) {
         {"upstream_timeout_ms", s.upstream_timeout_ms},
         {"max_inflight_per_color", s.max_inflight_per_color},
         {"candidate_max_connections", s.candidate_max_connections},
+        {"candidate_retry_ms", s.candidate_retry_ms},
+        {"candidate_retry_bytes", s.candidate_retry_bytes},
         {"cors_origins", s.cors_origins},
         {"compare_url", s.compare_url},
         {"header_timeout_ms", s.header_timeout_ms},

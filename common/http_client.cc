@@ -111,6 +111,7 @@ struct ClientPool::Op {
   Request req;
   Clock::time_point deadline;
   Callback cb;
+  ReturningCallback returning;  // instead of cb
   bool retried = false;
   std::unique_ptr<Connection> conn;
 };
@@ -129,17 +130,32 @@ ClientPool::~ClientPool() = default;
 
 void ClientPool::Send(Request req, std::chrono::milliseconds timeout, Callback cb) {
   auto op = std::make_shared<Op>();
+  op->cb = std::move(cb);
+  Start(std::move(op), std::move(req), timeout);
+}
+
+void ClientPool::SendReturning(Request req, std::chrono::milliseconds timeout,
+                               ReturningCallback cb) {
+  auto op = std::make_shared<Op>();
+  op->returning = std::move(cb);
+  Start(std::move(op), std::move(req), timeout);
+}
+
+void ClientPool::Start(std::shared_ptr<Op> op, Request&& req, std::chrono::milliseconds timeout) {
   op->req = std::move(req);
   op->req.version(11);
   op->req.set(Field::host, host_header_);
   op->req.keep_alive(true);
   op->req.prepare_payload();
   op->deadline = Clock::now() + timeout;
-  op->cb = std::move(cb);
   Dispatch(std::move(op));
 }
 
 void ClientPool::Complete(const std::shared_ptr<Op>& op, error_code ec, Response&& res) {
+  if (op->returning) {
+    auto cb = std::move(op->returning);
+    return cb(ec, std::move(res), std::move(op->req));
+  }
   auto cb = std::move(op->cb);
   cb(ec, std::move(res));
 }

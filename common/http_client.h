@@ -58,6 +58,10 @@ class ClientPool : public std::enable_shared_from_this<ClientPool> {
   // A request that fails on a reused keep-alive connection before any response
   // byte arrived is retried once on a new connection.
   void Send(Request req, std::chrono::milliseconds timeout, Callback cb);
+  // As Send, and hands the request back (as sent, Host set) so a caller that may
+  // send it again needs no copy of its own.
+  using ReturningCallback = std::function<void(boost::system::error_code, Response&&, Request&&)>;
+  void SendReturning(Request req, std::chrono::milliseconds timeout, ReturningCallback cb);
 
   size_t idle() const { return idle_.size(); }
   size_t open() const { return open_; }
@@ -67,6 +71,7 @@ class ClientPool : public std::enable_shared_from_this<ClientPool> {
  private:
   ClientPool(boost::asio::io_context& io, Upstream upstream, PoolLimits limits);
   struct Op;
+  void Start(std::shared_ptr<Op> op, Request&& req, std::chrono::milliseconds timeout);
   void Dispatch(std::shared_ptr<Op> op);
   void Connect(std::shared_ptr<Op> op);
   void Exchange(std::shared_ptr<Op> op, bool reused);

@@ -6,6 +6,12 @@ namespace tandem::splitter {
 namespace {
 using Clock = std::chrono::steady_clock;
 
+// While copies are parked, how often they are looked at: the breaker's backoff
+// decides when one is actually sent.
+constexpr std::chrono::milliseconds kPumpInterval{50};
+// A parked request's bookkeeping beyond its body, for the byte bound.
+constexpr int64_t kParkedOverhead = 512;
+
 CandidateBreaker::Result BreakerResult(const boost::system::error_code& ec) {
   if (!ec) return CandidateBreaker::Result::kAnswered;
   if (ec == boost::beast::error::timeout) return CandidateBreaker::Result::kTimedOut;
@@ -13,40 +19,123 @@ CandidateBreaker::Result BreakerResult(const boost::system::error_code& ec) {
   return CandidateBreaker::Result::kRefused;
 }
 
+// The candidate did not take the copy and surely did not keep it: the
+// connection failed before an answer, or it said 503 (its spool is full).
+bool WorthResending(const boost::system::error_code& ec, const http::Response& res) {
+  if (ec) return ec != boost::beast::error::timeout && ec != http::kPoolFull;
+  return res.result_int() == 503;
+}
+
 }  // namespace
 
-CandidateMirror::CandidateMirror(std::shared_ptr<http::ClientPool> pool, Color color,
-                                 std::atomic<int64_t>& inflight, SplitterMetrics& metrics)
-    : pool_(std::move(pool)), color_(color), inflight_(inflight), metrics_(metrics) {}
+CandidateMirror::CandidateMirror(boost::asio::io_context& io,
+                                 std::shared_ptr<http::ClientPool> pool, size_t max_resending,
+                                 Color color, CandidateCounts& counts, SplitterMetrics& metrics)
+    : pool_(std::move(pool)),
+      max_resending_(std::max<size_t>(max_resending, 1)),
+      color_(color),
+      counts_(counts),
+      metrics_(metrics),
+      timer_(io) {}
 
 bool CandidateMirror::Admit(uint32_t max_inflight) {
-  if (!breaker_.Allow(Clock::now(), next_is_probe_)) {
-    metrics_.Forwarded(color_, Role::kCandidate, Outcome::kError);
-    return false;
-  }
-  if (inflight_.fetch_add(1, std::memory_order_relaxed) >= static_cast<int64_t>(max_inflight)) {
-    inflight_.fetch_sub(1, std::memory_order_relaxed);
-    breaker_.Record(CandidateBreaker::Result::kNotSent, next_is_probe_, Clock::now());
+  if (counts_.inflight.fetch_add(1, std::memory_order_relaxed) >=
+      static_cast<int64_t>(max_inflight)) {
+    counts_.inflight.fetch_sub(1, std::memory_order_relaxed);
     metrics_.Forwarded(color_, Role::kCandidate, Outcome::kShed);
     return false;
   }
   return true;
 }
 
-void CandidateMirror::Send(http::Request&& copy, std::chrono::milliseconds timeout) {
+void CandidateMirror::Send(http::Request&& copy, const MirrorSettings& settings) {
+  settings_ = settings;
+  auto now = Clock::now();
+  bool probe = false;
+  // Parked copies go first once the candidate is back; a new one joins them.
+  if (!parked_.empty()) {
+    Park(std::move(copy), now, now);
+    return Pump();
+  }
+  if (!breaker_.Allow(now, probe)) return Park(std::move(copy), now, now);
+  Attempt(std::move(copy), probe, Clock::time_point{});
+}
+
+void CandidateMirror::Attempt(http::Request&& req, bool probe, Clock::time_point first_failed) {
   auto start = Clock::now();
-  bool probe = next_is_probe_;
-  next_is_probe_ = false;
+  bool resend = first_failed != Clock::time_point{};
   // The pool outlives every callback it runs, and so does this mirror (both are
   // owned by the ingest handler for the process's life).
-  pool_->Send(std::move(copy), timeout,
-              [this, start, probe](boost::system::error_code ec, http::Response&& res) {
-                inflight_.fetch_sub(1, std::memory_order_relaxed);
-                breaker_.Record(BreakerResult(ec), probe, Clock::now());
-                metrics_.Latency(color_, Role::kCandidate,
-                                 std::chrono::duration<double>(Clock::now() - start).count());
-                metrics_.Forwarded(color_, Role::kCandidate, OutcomeOf(ec, res));
-              });
+  pool_->SendReturning(
+      std::move(req), settings_.timeout,
+      [this, start, probe, first_failed, resend](boost::system::error_code ec, http::Response&& res,
+                                                 http::Request&& sent) {
+        auto now = Clock::now();
+        if (resend) --resending_;
+        breaker_.Record(BreakerResult(ec), probe, now);
+        if (ec != http::kPoolFull) {
+          metrics_.Latency(color_, Role::kCandidate,
+                           std::chrono::duration<double>(now - start).count());
+        }
+        if (WorthResending(ec, res) || (resend && ec == http::kPoolFull)) {
+          if (ec != http::kPoolFull) metrics_.CandidateRetry(color_);
+          Park(std::move(sent), resend ? first_failed : now, now);
+        } else {
+          End(OutcomeOf(ec, res));
+        }
+        if (!parked_.empty()) Pump();
+      });
+}
+
+void CandidateMirror::Park(http::Request&& req, Clock::time_point first_failed,
+                           Clock::time_point now) {
+  if (now - first_failed >= settings_.retry_for) return End(Outcome::kError);
+  int64_t bytes = static_cast<int64_t>(req.body().size()) + kParkedOverhead;
+  if (counts_.parked_bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes >
+      static_cast<int64_t>(settings_.retry_bytes)) {
+    counts_.parked_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+    return End(Outcome::kError);
+  }
+  counts_.parked.fetch_add(1, std::memory_order_relaxed);
+  parked_.push_back({std::move(req), first_failed, bytes});
+  ArmTimer();
+}
+
+void CandidateMirror::Pump() {
+  auto now = Clock::now();
+  while (!parked_.empty() && resending_ < max_resending_) {
+    Parked& p = parked_.front();
+    bool expired = now - p.first_failed >= settings_.retry_for;
+    bool probe = false;
+    if (!expired && !breaker_.Allow(now, probe)) break;
+    http::Request req = std::move(p.req);
+    Clock::time_point first_failed = p.first_failed;
+    counts_.parked_bytes.fetch_sub(p.bytes, std::memory_order_relaxed);
+    counts_.parked.fetch_sub(1, std::memory_order_relaxed);
+    parked_.pop_front();
+    if (expired) {
+      End(Outcome::kError);
+      continue;
+    }
+    ++resending_;
+    Attempt(std::move(req), probe, first_failed);
+  }
+  if (!parked_.empty()) ArmTimer();
+}
+
+void CandidateMirror::ArmTimer() {
+  if (timer_armed_) return;
+  timer_armed_ = true;
+  timer_.expires_after(kPumpInterval);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    timer_armed_ = false;
+    if (!ec) Pump();
+  });
+}
+
+void CandidateMirror::End(Outcome o) {
+  counts_.inflight.fetch_sub(1, std::memory_order_relaxed);
+  metrics_.Forwarded(color_, Role::kCandidate, o);
 }
 
 }  // namespace tandem::splitter

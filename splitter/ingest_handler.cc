@@ -21,6 +21,9 @@ IngestSettings IngestSettings::From(const SplitterConfig& c) {
   s.upstream_timeout_ms = c.upstream_timeout_ms;
   s.max_inflight_per_color = c.max_inflight_per_color;
   s.max_body_bytes = c.max_body_bytes;
+  s.mirror.timeout = std::chrono::milliseconds(c.upstream_timeout_ms);
+  s.mirror.retry_for = std::chrono::milliseconds(c.candidate_retry_ms);
+  s.mirror.retry_bytes = c.candidate_retry_bytes;
   s.cors_origins.insert(c.cors_origins.begin(), c.cors_origins.end());
   return s;
 }
@@ -56,7 +59,7 @@ IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState
       auto pool = http::ClientPool::Create(workers.context(i), up,
                                            {.max_connections = cap, .max_waiting = cap});
       per_worker_[i].mirror[Index(c)] = std::make_unique<CandidateMirror>(
-          std::move(pool), c, candidate_inflight_[Index(c)], metrics_);
+          workers.context(i), std::move(pool), cap, c, candidate_[Index(c)], metrics_);
     }
   }
 }
@@ -71,12 +74,17 @@ void IngestHandler::Reload(const IngestSettings& s) {
 
 size_t IngestHandler::inflight() const {
   int64_t n = 0;
-  for (int i = 0; i < 2; ++i) n += candidate_inflight_[i].load() + live_inflight_[i].load();
+  for (int i = 0; i < 2; ++i) n += candidate_[i].inflight.load() + live_inflight_[i].load();
   return static_cast<size_t>(n);
 }
 
 size_t IngestHandler::inflight(Color c, bool candidate) const {
-  return static_cast<size_t>((candidate ? candidate_inflight_ : live_inflight_)[Index(c)].load());
+  return static_cast<size_t>(candidate ? candidate_[Index(c)].inflight.load()
+                                       : live_inflight_[Index(c)].load());
+}
+
+size_t IngestHandler::parked(Color c) const {
+  return static_cast<size_t>(candidate_[Index(c)].parked.load());
 }
 
 void IngestHandler::AddCors(http::Response& res, const std::string& origin) const {
@@ -165,8 +173,7 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info,
   // The live copy goes first: initiating it writes to the socket at once.
   Forward(w, std::move(up), live, std::move(respond), origin);
   if (mirrored) {
-    mirror.Send(std::move(candidate_copy),
-                std::chrono::milliseconds(w.settings->upstream_timeout_ms));
+    mirror.Send(std::move(candidate_copy), w.settings->mirror);
   }
 }
 

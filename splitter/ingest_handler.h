@@ -26,6 +26,7 @@ struct IngestSettings {
   uint32_t upstream_timeout_ms = 2000;
   uint32_t max_inflight_per_color = 8192;
   uint64_t max_body_bytes = 65536;
+  MirrorSettings mirror;
   std::set<std::string> cors_origins;
   static IngestSettings From(const SplitterConfig& c);
 };
@@ -42,6 +43,8 @@ class IngestHandler : public http::Handler {
   // Requests sent to dispatchers and not yet answered, both roles.
   size_t inflight() const;
   size_t inflight(Color c, bool candidate) const;
+  // Candidate copies of this color waiting to be sent again.
+  size_t parked(Color c) const;
 
  private:
   struct Worker {
@@ -59,8 +62,8 @@ class IngestHandler : public http::Handler {
   LiveState& state_;
   SplitterMetrics& metrics_;
   std::vector<Worker> per_worker_;
-  // Candidate copies in flight per color, across all workers: the shedding bound.
-  std::atomic<int64_t> candidate_inflight_[2] = {0, 0};
+  // Candidate copies in flight or parked per color, across all workers.
+  CandidateCounts candidate_[2];
   std::atomic<int64_t> live_inflight_[2] = {0, 0};
 };
 

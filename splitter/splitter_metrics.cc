@@ -39,6 +39,15 @@ SplitterMetrics::SplitterMetrics(Metrics& m)
       inflight_[c][r] = &infl.Add({{"color", colors[c]}, {"role", roles[r]}});
     }
   }
+  auto& retries = m.Counter("tandem_splitter_candidate_retries_total",
+                            "Candidate copies sent again after the candidate refused, dropped "
+                            "the connection or answered 503");
+  auto& parked = m.Gauge("tandem_splitter_candidate_parked",
+                         "Candidate copies waiting to be sent again (within candidate_retry_ms)");
+  for (int c = 0; c < 2; ++c) {
+    retries_[c] = &retries.Add({{"color", colors[c]}});
+    parked_[c] = &parked.Add({{"color", colors[c]}});
+  }
   auto& rej = m.Counter("tandem_splitter_rejected_total",
                         "Client requests refused before forwarding, by reason");
   const char* reasons[] = {"body_too_large", "empty_body",         "unsupported_media_type",

@@ -53,11 +53,15 @@ class SplitterMetrics {
     open_[static_cast<int>(l)]->Set(static_cast<double>(n));
   }
   void SetInflight(Color c, Role r, double v) { inflight_[Index(c)][static_cast<int>(r)]->Set(v); }
+  void CandidateRetry(Color c) { retries_[Index(c)]->Increment(); }
+  void SetParked(Color c, double copies) { parked_[Index(c)]->Set(copies); }
 
  private:
   prometheus::Counter* forwarded_[2][2][4];
   prometheus::Histogram* latency_[2][2];
   prometheus::Gauge* inflight_[2][2];
+  prometheus::Counter* retries_[2];
+  prometheus::Gauge* parked_[2];
   prometheus::Counter* rejected_[static_cast<int>(Rejection::kCount)];
   prometheus::Family<prometheus::Counter>& responses_;
   std::array<std::atomic<prometheus::Counter*>, 600> by_status_{};

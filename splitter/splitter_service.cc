@@ -93,6 +93,11 @@ class SplitterProcess {
                             {"live", ColorName(state_.live())},
                             {"threads", ingest_workers_.size()}});
     runner_.WaitForStop();
+    if (ingest_.parked(Color::kBlue) + ingest_.parked(Color::kGreen) > 0) {
+      // The drain timed out with the candidate still not taking them.
+      log::Warn("candidate copies still parked at exit are not sent",
+                {{"blue", ingest_.parked(Color::kBlue)}, {"green", ingest_.parked(Color::kGreen)}});
+    }
     admin_server_.BeginDrain();
     admin_workers_.Stop();
     ingest_workers_.Stop();
@@ -111,6 +116,7 @@ class SplitterProcess {
                                     static_cast<double>(ingest_.inflight(c, false)));
       splitter_metrics_.SetInflight(c, Role::kCandidate,
                                     static_cast<double>(ingest_.inflight(c, true)));
+      splitter_metrics_.SetParked(c, static_cast<double>(ingest_.parked(c)));
     }
   }
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "tests/support/gzip_encode.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/splitter_harness.h"
 
 namespace tandem::testing {
@@ -100,7 +101,8 @@ std::vector<unsigned> Burst(SplitterHarness& h, int n) {
 }
 
 TEST(SplitterMirror, CandidateDownChangesNothingForLive) {
-  SplitterHarness h({.blue_down = true});
+  // Copies are parked for candidate_retry_ms, then counted as errors.
+  SplitterHarness h({.extra_splitter_yaml = "  candidate_retry_ms: 300\n", .blue_down = true});
   h.Start();
   auto statuses = Burst(h, 100);
   for (unsigned s : statuses) EXPECT_EQ(s, 202u);
@@ -124,6 +126,84 @@ TEST(SplitterMirror, ACandidateThatComesBackGetsCopiesAgain) {
   }
   EXPECT_GT(blue.count(), 0u);
   EXPECT_EQ(h.green->count(), static_cast<size_t>(sent));
+}
+
+std::string IdOf(const http::FetchResult& r) {
+  return r.ec ? "" : json::parse(r.res.body(), nullptr, false).value("id", "");
+}
+
+TEST(SplitterMirror, ACandidateThatRestartsGetsEveryCopySentWhileItWasDown) {
+  // A candidate dispatcher that is down for a moment (a deploy, kill -9 and a
+  // restart) must not miss the events of its downtime: the verdict would blame
+  // the release for the harness's loss.
+  SplitterHarness h({.blue_down = true});
+  h.Start();
+  std::set<std::string> ids;
+  for (int i = 0; i < 60; ++i) {
+    auto r = h.Post(Event(i));
+    ASSERT_EQ(r.res.result_int(), 202u);
+    ids.insert(IdOf(r));
+  }
+  EXPECT_EQ(h.WaitForMetric(R"(tandem_splitter_candidate_parked{color="blue"})", 60), 60)
+      << "every copy the down candidate could not take waits";
+  StubUpstream blue(h.blue_port);
+  EXPECT_EQ(blue.WaitFor(60, std::chrono::seconds(15)), 60u);
+  std::set<std::string> got;
+  for (const auto& r : blue.received()) {
+    got.insert(r.header("x-tandem-id"));
+    EXPECT_EQ(r.header("x-tandem-role"), "candidate");
+  }
+  EXPECT_EQ(got, ids);
+  EXPECT_EQ(
+      h.WaitForMetric(
+          R"(tandem_splitter_forwarded_total{color="blue",outcome="ok",role="candidate"})", 60),
+      60);
+  EXPECT_EQ(
+      h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})"),
+      0);
+  EXPECT_GT(h.Metric(R"(tandem_splitter_candidate_retries_total{color="blue"})"), 0);
+  EXPECT_EQ(h.WaitForMetric(R"(tandem_splitter_candidate_parked{color="blue"})", 0), 0);
+}
+
+TEST(SplitterMirror, ACopyTheCandidateAnswers503IsSentAgainUntilItIsTaken) {
+  SplitterHarness h;
+  h.blue->set_status(503);  // its spool is full
+  h.Start();
+  std::set<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.insert(IdOf(h.Post(Event(i))));
+  ASSERT_GE(WaitForMetricAtLeast(h.AdminUrl("/metrics"),
+                                 R"(tandem_splitter_candidate_retries_total{color="blue"})", 10,
+                                 std::chrono::seconds(10)),
+            10);
+  h.blue->set_status(202);
+  EXPECT_EQ(
+      h.WaitForMetric(
+          R"(tandem_splitter_forwarded_total{color="blue",outcome="ok",role="candidate"})", 10),
+      10);
+  std::set<std::string> got;
+  for (const auto& r : h.blue->received()) got.insert(r.header("x-tandem-id"));
+  EXPECT_EQ(got, ids) << "each copy reached the candidate";
+  EXPECT_EQ(
+      h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})"),
+      0);
+}
+
+TEST(SplitterMirror, ParkedCopiesStayWithinTheirByteBound) {
+  // 4 KiB holds a few parked copies; the rest are counted as errors at once.
+  SplitterHarness h({.extra_splitter_yaml = "  candidate_retry_bytes: 4096\n", .blue_down = true});
+  h.Start();
+  for (int i = 0; i < 30; ++i) ASSERT_EQ(h.Post(Event(i)).res.result_int(), 202u);
+  // A probe in flight is neither parked nor ended: look until the two add up.
+  double parked = 0, errors = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    parked = h.Metric(R"(tandem_splitter_candidate_parked{color="blue"})");
+    errors = h.Metric(
+        R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})");
+  } while (parked + errors != 30 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(parked + errors, 30);
+  EXPECT_GT(parked, 0);
+  EXPECT_LE(parked, 4096 / 512);
 }
 
 TEST(SplitterMirror, ACandidateThatWasDownThenSlowGetsCopiesOnceItAnswersInTime) {
