@@ -1,8 +1,15 @@
-// `tandem replay`: sends events to the splitter at a set rate, with progress.
+// `tandem replay`: sends events to the splitter at a set rate, with a progress
+// bar (a line per second when stderr is not a terminal) and a summary.
+#include <unistd.h>
+
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "app/commands.h"
@@ -14,16 +21,38 @@ namespace tandem::app {
 namespace {
 using Clock = std::chrono::steady_clock;
 
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
 struct Replayer {
   boost::asio::io_context io;
   boost::asio::steady_timer tick{io};
   std::shared_ptr<http::ClientPool> pool;
   ReplayOptions opt;
   std::vector<std::string> lines;
+  std::ofstream ids_out;
   uint64_t sent = 0, accepted = 0, failed = 0, inflight = 0;
+  std::map<std::string, uint64_t> failures;  // "502", "connection refused", ...
+  std::vector<float> latency_ms;             // of accepted events
   Clock::time_point start, last_report;
+  bool tty = isatty(STDERR_FILENO);
 
   std::string Body(uint64_t i) { return lines.empty() ? SampleEvent(i) : lines[i % lines.size()]; }
+
+  void Done(boost::system::error_code ec, http::Response&& res, Clock::time_point sent_at) {
+    --inflight;
+    if (!ec && res.result_int() == 202) {
+      ++accepted;
+      latency_ms.push_back(static_cast<float>(Ms(Clock::now() - sent_at)));
+      if (ids_out.is_open()) {
+        auto j = nlohmann::json::parse(res.body(), nullptr, false);
+        if (j.is_object() && j["id"].is_string()) ids_out << j["id"].get<std::string>() << "\n";
+      }
+    } else {
+      ++failed;
+      ++failures[ec ? ec.message() : std::to_string(res.result_int())];
+    }
+    if (sent == opt.count && inflight == 0) tick.cancel();
+  }
 
   void Pump() {
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
@@ -36,32 +65,67 @@ struct Replayer {
       ++sent;
       ++inflight;
       pool->Send(std::move(req), std::chrono::milliseconds(10000),
-                 [this](boost::system::error_code ec, http::Response&& res) {
-                   --inflight;
-                   if (!ec && res.result_int() == 202) {
-                     ++accepted;
-                   } else {
-                     if (failed < 5) {
-                       std::cerr << "replay: "
-                                 << (ec ? ec.message()
-                                        : std::to_string(res.result_int()) + " " + res.body())
-                                 << "\n";
-                     }
-                     ++failed;
-                   }
-                   if (sent == opt.count && inflight == 0) tick.cancel();
+                 [this, at = Clock::now()](boost::system::error_code ec, http::Response&& res) {
+                   Done(ec, std::move(res), at);
                  });
     }
-    if (Clock::now() - last_report >= std::chrono::seconds(1)) {
-      last_report = Clock::now();
-      std::cerr << "replay: " << sent << "/" << opt.count << " sent, " << accepted << " accepted, "
-                << failed << " failed\n";
+    auto now = Clock::now();
+    if (now - last_report >= std::chrono::milliseconds(tty ? 200 : 1000)) {
+      last_report = now;
+      Progress(false);
     }
     if (sent == opt.count && inflight == 0) return;
     tick.expires_after(std::chrono::milliseconds(5));
     tick.async_wait([this](boost::system::error_code ec) {
       if (!ec || sent < opt.count || inflight > 0) Pump();
     });
+  }
+
+  void Progress(bool last) {
+    double secs = std::max(1e-3, std::chrono::duration<double>(Clock::now() - start).count());
+    char tail[160];
+    std::snprintf(tail, sizeof tail, "%llu/%llu sent, %llu accepted, %llu failed, %.0f ev/s",
+                  static_cast<unsigned long long>(sent), static_cast<unsigned long long>(opt.count),
+                  static_cast<unsigned long long>(accepted),
+                  static_cast<unsigned long long>(failed), static_cast<double>(sent) / secs);
+    if (!tty) {
+      if (!last) std::cerr << "replay: " << tail << "\n";
+      return;
+    }
+    constexpr int kWidth = 30;
+    int done =
+        static_cast<int>(kWidth * static_cast<double>(sent) / static_cast<double>(opt.count));
+    std::cerr << "\r[" << std::string(done, '#') << std::string(kWidth - done, '.') << "] " << tail
+              << "\033[K" << (last ? "\n" : "") << std::flush;
+  }
+
+  void Summary(std::ostream& out) {
+    double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    char line[200];
+    std::snprintf(line, sizeof line, "replayed %llu events in %.1f s (%.0f/s): %llu accepted (202)",
+                  static_cast<unsigned long long>(sent), secs, static_cast<double>(sent) / secs,
+                  static_cast<unsigned long long>(accepted));
+    out << line;
+    if (failed) {
+      out << ", " << failed << " failed (";
+      const char* sep = "";
+      for (const auto& [why, n] : failures) {
+        out << sep << n << " " << why;
+        sep = ", ";
+      }
+      out << ")";
+    }
+    out << "\n";
+    if (latency_ms.empty()) return;
+    std::sort(latency_ms.begin(), latency_ms.end());
+    auto q = [&](double p) {
+      return latency_ms[std::min(latency_ms.size() - 1,
+                                 static_cast<size_t>(p * static_cast<double>(latency_ms.size())))];
+    };
+    std::snprintf(line, sizeof line,
+                  "latency of accepted events: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", q(0.5),
+                  q(0.99), latency_ms.back());
+    out << line;
   }
 };
 
@@ -85,14 +149,22 @@ int Replay(const std::string& file, const ReplayOptions& o) {
       return 2;
     }
   }
+  if (!o.accepted_ids.empty()) {
+    r.ids_out.open(o.accepted_ids, std::ios::trunc);
+    if (!r.ids_out) {
+      std::cerr << o.accepted_ids << ": cannot write\n";
+      return 2;
+    }
+  }
   std::string host = c.splitter.listen.host == "0.0.0.0" ? "127.0.0.1" : c.splitter.listen.host;
   r.pool = http::ClientPool::Create(r.io, http::Upstream{host, c.splitter.listen.port});
+  r.latency_ms.reserve(std::min<uint64_t>(o.count, 10'000'000));
   r.start = r.last_report = Clock::now();
   r.Pump();
   r.io.run();
-  double secs = std::chrono::duration<double>(Clock::now() - r.start).count();
-  std::cout << "replayed " << r.sent << " events in " << secs << " s: " << r.accepted
-            << " accepted (202), " << r.failed << " failed\n";
+  r.Progress(true);
+  r.ids_out.close();
+  r.Summary(std::cout);
   return r.failed == 0 ? 0 : 1;
 }
 

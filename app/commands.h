@@ -25,6 +25,7 @@ struct ReplayOptions {
   uint64_t count = 1000;
   std::string input;  // JSONL file; empty: the bundled sample
   uint32_t concurrency = 64;
+  std::string accepted_ids;  // file: the id of every accepted event, a line each
 };
 int Replay(const std::string& file, const ReplayOptions& o);
 

@@ -82,6 +82,10 @@ int main(int argc, char** argv) {
   replay->add_option("-c,--config", config)->required();
   replay->add_option("--rate", ro.rate, "events per second")->check(CLI::PositiveNumber);
   replay->add_option("--count", ro.count, "events to send")->check(CLI::PositiveNumber);
+  replay->add_option("--accepted-ids", ro.accepted_ids,
+                     "write the id of every accepted (202) event to this file, a line each");
+  replay->add_option("--concurrency", ro.concurrency, "requests in flight at most")
+      ->check(CLI::PositiveNumber);
   replay->add_option("input", ro.input,
                      "JSONL file, one event per line (default: the bundled sample)");
 

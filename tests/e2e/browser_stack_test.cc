@@ -33,17 +33,6 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// Polls `done` (a read of files or a query: no event to wait on) at most `limit`.
-template <typename F>
-bool PollUntil(F done, std::chrono::seconds limit) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    usleep(100 * 1000);
-  }
-  return true;
-}
-
 TEST(Browser, SparrowInChromiumReachesBothColorsScrubbedAndTheStackPromotesAndRollsBack) {
   const std::string node = OnPath("node");
   ASSERT_FALSE(node.empty()) << "node is not installed: run scripts/deps.sh";
@@ -51,17 +40,11 @@ TEST(Browser, SparrowInChromiumReachesBothColorsScrubbedAndTheStackPromotesAndRo
       << "chromium is not installed: run scripts/deps.sh";
 
   TempDir dir;
-  uint16_t ingest = ClosedPort(), admin = ClosedPort(), compare = ClosedPort(), page = ClosedPort();
+  StackPorts ports;
+  TestConfig c = StackConfig(ports);
+  const uint16_t ingest = ports.ingest, admin = ports.admin, compare = ports.compare;
+  const uint16_t page = ClosedPort();
   const std::string page_origin = "http://127.0.0.1:" + std::to_string(page);
-  TestConfig c;
-  c.listen = "127.0.0.1:" + std::to_string(ingest);
-  c.admin_listen = "127.0.0.1:" + std::to_string(admin);
-  c.compare_url = "http://127.0.0.1:" + std::to_string(compare);
-  c.compare_listen = "127.0.0.1:" + std::to_string(compare);
-  c.blue.dispatcher_listen = "127.0.0.1:" + std::to_string(ClosedPort());
-  c.blue.trace_listen = "127.0.0.1:" + std::to_string(ClosedPort());
-  c.green.dispatcher_listen = "127.0.0.1:" + std::to_string(ClosedPort());
-  c.green.trace_listen = "127.0.0.1:" + std::to_string(ClosedPort());
   c.splitter_extra = "  initial_live: green\n  cors_origins: [\"" + page_origin + "\"]\n";
   // Short windows and a 1% limit, so a few hundred replayed events make a verdict.
   c.compare_extra =
@@ -73,11 +56,7 @@ TEST(Browser, SparrowInChromiumReachesBothColorsScrubbedAndTheStackPromotesAndRo
       "  trackers:\n    - { name: capture, kind: capture, path: \"{color}-vendor.jsonl\" }\n";
   std::string cfg = c.Write(dir.path());
   Process up({TandemBinary(), "up", "-c", cfg}, {kTokenEnv});
-  std::set<std::string> listening;
-  ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(30), [&](const json& j) {
-    listening.insert(j.value("service", ""));
-    return listening.size() == 6;
-  })) << up.Output();
+  ASSERT_TRUE(WaitForStack(up)) << up.Output();
 
   Process browser({node, std::string(TANDEM_SOURCE_DIR) + "/tests/browser/sparrow_page.mjs",
                    std::to_string(page), "http://127.0.0.1:" + std::to_string(ingest)});

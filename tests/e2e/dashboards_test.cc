@@ -198,11 +198,7 @@ TEST(Dashboards, EveryPanelAndRuleReturnsDataFromARealPrometheusOverTheStack) {
   std::string cfg = c.Write(dir.path());
   Process up({TandemBinary(), "up", "-c", cfg},
              {std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
-  std::set<std::string> listening;
-  ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(30), [&](const json& j) {
-    listening.insert(j.value("service", ""));
-    return listening.size() == 6;
-  })) << up.Output();
+  ASSERT_TRUE(WaitForStack(up)) << up.Output();
 
   // Traffic until the test is done: bounded in count and time.
   std::atomic<bool> done{false};

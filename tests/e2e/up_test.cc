@@ -76,11 +76,7 @@ TEST(Up, SighupReachesEveryChildAndNothingExits) {
   c.green.dispatcher_listen = "127.0.0.1:" + std::to_string(ClosedPort());
   std::string cfg = c.Write(dir.path());
   Process up({TandemBinary(), "up", "-c", cfg});
-  std::set<std::string> listening;
-  ASSERT_TRUE(up.WaitForLog("listening", std::chrono::seconds(20), [&](const nlohmann::json& j) {
-    listening.insert(j.value("service", ""));
-    return listening.size() == 6;
-  })) << up.Output();
+  ASSERT_TRUE(WaitForStack(up, std::chrono::seconds(20))) << up.Output();
 
   up.Signal(SIGHUP);
   std::set<std::string> reloaded;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 extern char** environ;
@@ -169,6 +170,17 @@ std::string TempDir::Write(const std::string& name, const std::string& content) 
   std::string p = path_ + "/" + name;
   std::ofstream(p) << content;
   return p;
+}
+
+bool WaitForStack(Process& up, std::chrono::milliseconds limit) {
+  std::set<std::string> listening;
+  return up
+      .WaitForLog("listening", limit,
+                  [&](const nlohmann::json& j) {
+                    listening.insert(j.value("service", ""));
+                    return listening.size() == 6;
+                  })
+      .has_value();
 }
 
 }  // namespace tandem::testing

@@ -73,4 +73,19 @@ class TempDir {
   std::string path_;
 };
 
+// Polls `done` (a read of files or a query: there is no event to wait on) every
+// 100 ms, at most `limit`; whether it became true.
+template <typename F>
+bool PollUntil(F done, std::chrono::milliseconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+// Waits until each of `tandem up`'s six services logged "listening".
+bool WaitForStack(Process& up, std::chrono::milliseconds limit = std::chrono::seconds(30));
+
 }  // namespace tandem::testing

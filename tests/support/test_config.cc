@@ -43,4 +43,19 @@ std::string TestConfig::Write(const std::string& dir) const {
   return path;
 }
 
+TestConfig StackConfig(StackPorts& ports) {
+  auto at = [](uint16_t port) { return "127.0.0.1:" + std::to_string(port); };
+  ports = {ClosedPort(), ClosedPort(), ClosedPort()};
+  TestConfig c;
+  c.listen = at(ports.ingest);
+  c.admin_listen = at(ports.admin);
+  c.compare_url = "http://" + at(ports.compare);
+  c.compare_listen = at(ports.compare);
+  for (TestColorConfig* color : {&c.blue, &c.green}) {
+    color->dispatcher_listen = at(ClosedPort());
+    color->trace_listen = at(ClosedPort());
+  }
+  return c;
+}
+
 }  // namespace tandem::testing

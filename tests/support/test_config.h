@@ -3,6 +3,7 @@
 // Set what the test cares about, then Write() it into a folder.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace tandem::testing {
@@ -28,5 +29,18 @@ struct TestConfig {
   // Writes DIR/tandem.yaml and returns its path.
   std::string Write(const std::string& dir) const;
 };
+
+// A whole stack for `tandem up`: every listener on its own free loopback port
+// (ingest, admin and compare returned), compare_url pointing at compare.
+struct StackPorts {
+  uint16_t ingest = 0, admin = 0, compare = 0;
+};
+TestConfig StackConfig(StackPorts& ports);
+// The pipeline section for `tandem replay`'s sample: its events allowlisted,
+// one capture tracker writing {color}-vendor.jsonl.
+inline constexpr const char* kSamplePipeline =
+    "pipeline:\n  allowlist:\n    events:\n      pageview: [path, referrer, title]\n"
+    "      signup: [plan]\n      purchase product: [category, productName]\n"
+    "  trackers:\n    - { name: capture, kind: capture, path: \"{color}-vendor.jsonl\" }\n";
 
 }  // namespace tandem::testing
