@@ -1,7 +1,5 @@
 // `tandem replay`: sends events to the splitter at a set rate, with a progress
 // bar (a line per second when stderr is not a terminal) and a summary.
-#include <unistd.h>
-
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +11,7 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/progress.h"
 #include "app/sample_events.h"
 #include "common/config.h"
 #include "common/http_client.h"
@@ -33,8 +32,8 @@ struct Replayer {
   uint64_t sent = 0, accepted = 0, failed = 0, inflight = 0;
   std::map<std::string, uint64_t> failures;  // "502", "connection refused", ...
   std::vector<float> latency_ms;             // of accepted events
-  Clock::time_point start, last_report;
-  bool tty = isatty(STDERR_FILENO);
+  Clock::time_point start;
+  Progress progress{"replay"};
 
   std::string Body(uint64_t i) { return lines.empty() ? SampleEvent(i) : lines[i % lines.size()]; }
 
@@ -69,11 +68,7 @@ struct Replayer {
                    Done(ec, std::move(res), at);
                  });
     }
-    auto now = Clock::now();
-    if (now - last_report >= std::chrono::milliseconds(tty ? 200 : 1000)) {
-      last_report = now;
-      Progress(false);
-    }
+    progress.Update(sent, opt.count, Tail());
     if (sent == opt.count && inflight == 0) return;
     tick.expires_after(std::chrono::milliseconds(5));
     tick.async_wait([this](boost::system::error_code ec) {
@@ -81,22 +76,14 @@ struct Replayer {
     });
   }
 
-  void Progress(bool last) {
+  std::string Tail() const {
     double secs = std::max(1e-3, std::chrono::duration<double>(Clock::now() - start).count());
     char tail[160];
     std::snprintf(tail, sizeof tail, "%llu/%llu sent, %llu accepted, %llu failed, %.0f ev/s",
                   static_cast<unsigned long long>(sent), static_cast<unsigned long long>(opt.count),
                   static_cast<unsigned long long>(accepted),
                   static_cast<unsigned long long>(failed), static_cast<double>(sent) / secs);
-    if (!tty) {
-      if (!last) std::cerr << "replay: " << tail << "\n";
-      return;
-    }
-    constexpr int kWidth = 30;
-    int done =
-        static_cast<int>(kWidth * static_cast<double>(sent) / static_cast<double>(opt.count));
-    std::cerr << "\r[" << std::string(done, '#') << std::string(kWidth - done, '.') << "] " << tail
-              << "\033[K" << (last ? "\n" : "") << std::flush;
+    return tail;
   }
 
   void Summary(std::ostream& out) {
@@ -159,10 +146,10 @@ int Replay(const std::string& file, const ReplayOptions& o) {
   std::string host = c.splitter.listen.host == "0.0.0.0" ? "127.0.0.1" : c.splitter.listen.host;
   r.pool = http::ClientPool::Create(r.io, http::Upstream{host, c.splitter.listen.port});
   r.latency_ms.reserve(std::min<uint64_t>(o.count, 10'000'000));
-  r.start = r.last_report = Clock::now();
+  r.start = Clock::now();
   r.Pump();
   r.io.run();
-  r.Progress(true);
+  r.progress.Finish(r.sent, r.opt.count, r.Tail());
   r.ids_out.close();
   r.Summary(std::cout);
   return r.failed == 0 ? 0 : 1;

@@ -1,6 +1,8 @@
 // The `tandem` subcommands other than the services themselves.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/config.h"
@@ -28,6 +30,16 @@ struct ReplayOptions {
   std::string accepted_ids;  // file: the id of every accepted event, a line each
 };
 int Replay(const std::string& file, const ReplayOptions& o);
+
+struct BackfillOptions {
+  Color color = Color::kBlue;
+  int64_t from_ms = 0, to_ms = 0;  // received_at range, [from, to)
+  std::string vendor;              // one tracker's name; empty: every tracker
+  std::string role;                // live | candidate; empty: ask the splitter
+};
+int Backfill(const std::string& file, const BackfillOptions& o);
+// A time for --from/--to: Unix milliseconds, or UTC as 2026-11-29T09:30:00Z.
+std::optional<int64_t> ParseTimeMs(const std::string& text);
 
 // Runs the local stack as children; `self` is this executable's path.
 int Up(const std::string& file, const std::string& self);

@@ -18,11 +18,6 @@ std::string SelfPath(const char* argv0) {
   return ec ? std::string(argv0) : p.string();
 }
 
-int NotYet(const std::string& what) {
-  std::cerr << "tandem " << what << " is not built yet; see README.md, \"What exists today\"\n";
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,8 +84,20 @@ int main(int argc, char** argv) {
   replay->add_option("input", ro.input,
                      "JSONL file, one event per line (default: the bundled sample)");
 
-  auto* backfill = app.add_subcommand("backfill", "re-deliver events from a dataset to vendors");
-  backfill->allow_extras();
+  tandem::app::BackfillOptions bo;
+  std::string from, to;
+  auto* backfill = app.add_subcommand(
+      "backfill", "re-deliver a color's events for a time range from its dataset to vendors");
+  backfill->add_option("-c,--config", config)->required();
+  backfill->add_option("--color", color)->required()->check(CLI::IsMember({"blue", "green"}));
+  backfill
+      ->add_option("--from", from,
+                   "start of the received_at range: Unix ms or 2026-11-29T09:00:00Z")
+      ->required();
+  backfill->add_option("--to", to, "end of the range (not included)")->required();
+  backfill->add_option("--vendor", bo.vendor, "only this tracker (its name in pipeline.trackers)");
+  backfill->add_option("--role", bo.role, "the color's role (default: ask the splitter)")
+      ->check(CLI::IsMember({"live", "candidate"}));
   auto* bigquery = app.add_subcommand("bigquery", "dataset administration");
   bigquery->require_subcommand(1);
   auto* bootstrap =
@@ -125,7 +132,18 @@ int main(int argc, char** argv) {
           config, compare_live.empty() ? std::nullopt : tandem::ParseColor(compare_live));
     }
     if (*compare) return tandem::compare::RunCompare(config);
-    if (*backfill) return NotYet("backfill");
+    if (*backfill) {
+      auto f = tandem::app::ParseTimeMs(from), t = tandem::app::ParseTimeMs(to);
+      if (!f || !t) {
+        std::cerr << "backfill: --from and --to take Unix milliseconds or UTC like "
+                     "2026-11-29T09:00:00Z\n";
+        return 2;
+      }
+      bo.color = *tandem::ParseColor(color);
+      bo.from_ms = *f;
+      bo.to_ms = *t;
+      return tandem::app::Backfill(config, bo);
+    }
     if (*bootstrap) return tandem::app::Bootstrap(config, *tandem::ParseColor(color));
   } catch (const tandem::ConfigError& e) {
     std::cerr << e.what() << "\n";

@@ -12,6 +12,10 @@ inline constexpr std::string_view kRole = "X-Tandem-Role";
 // Set by the forwarder ("1") on an event trace may already have handled (a resend,
 // or one sent before a restart): trace then checks its `deliveries` rows first.
 inline constexpr std::string_view kRedelivery = "X-Tandem-Redelivery";
+// Set by `tandem backfill` to "*" or one tracker's name: trace delivers the
+// event again to those trackers that have no `delivered` (or `skipped`) row for
+// it, with the payload on record when there is one.
+inline constexpr std::string_view kBackfill = "X-Tandem-Backfill";
 // Any header with this prefix from a client is removed before stamping.
 inline constexpr std::string_view kPrefix = "X-Tandem-";
 

@@ -16,7 +16,9 @@ struct EventProcessor::Job {
   std::vector<PayloadPtr> payloads;  // one per tracker
   std::vector<std::string> hashes;
   std::vector<std::optional<DeliveryResult>> results;  // empty: already on record
+  std::optional<std::string> backfill;                 // "*" or a tracker's name
   size_t remaining = 0;
+  size_t sent = 0;  // deliveries attempted (what a backfill reports)
   Answer answer;
   std::chrono::steady_clock::time_point start;
 };
@@ -50,7 +52,7 @@ std::string Body(const std::string& id, const char* what) {
 
 }  // namespace
 
-void EventProcessor::Process(StampedEvent in, bool redelivery, Answer answer) {
+void EventProcessor::Process(StampedEvent in, const Origin& origin, Answer answer) {
   auto start = std::chrono::steady_clock::now();
   metrics_.events.Increment();
   CleanResult r = cleaner()->Clean(in);
@@ -83,37 +85,65 @@ void EventProcessor::Process(StampedEvent in, bool redelivery, Answer answer) {
     job->payloads.push_back(std::move(p));
   }
   job->results.resize(trackers_.size());
-  if (!redelivery) {
+  job->backfill = origin.backfill;
+  if (!origin.redelivery && !origin.backfill) {
     return boost::asio::post(delivery_io_, [this, job] { Dispatch(job, {}); });
   }
-  metrics_.redeliveries.Increment();
-  writer_.Lookup(job->tandem_id, [this, job](const Status& s, std::vector<DeliveryRow> rows) {
-    if (!s.ok()) {
-      return job->answer(http::Status::service_unavailable,
-                         Body(job->tandem_id, "dataset unavailable"));
-    }
-    boost::asio::post(delivery_io_, [this, job, rows = std::move(rows)] { Dispatch(job, rows); });
-  });
+  if (origin.redelivery) metrics_.redeliveries.Increment();
+  bool with_payload = origin.backfill && record_payloads_;
+  writer_.Lookup(job->tandem_id, with_payload,
+                 [this, job](const Status& s, std::vector<DeliveryRow> rows) {
+                   if (!s.ok()) {
+                     return job->answer(http::Status::service_unavailable,
+                                        Body(job->tandem_id, "dataset unavailable"));
+                   }
+                   boost::asio::post(delivery_io_,
+                                     [this, job, rows = std::move(rows)] { Dispatch(job, rows); });
+                 });
 }
 
 void EventProcessor::Dispatch(const std::shared_ptr<Job>& job,
                               const std::vector<DeliveryRow>& on_record) {
   job->remaining = trackers_.size() + 1;  // +1: trackers may finish synchronously
   for (size_t i = 0; i < trackers_.size(); ++i) {
+    const std::string& name = trackers_[i]->name();
+    if (job->backfill && *job->backfill != "*" && *job->backfill != name) {
+      --job->remaining;  // another vendor's backfill
+      continue;
+    }
     bool done_before = false;
-    for (const auto& row : on_record) done_before |= row.vendor == trackers_[i]->name();
+    for (const auto& row : on_record) {
+      if (row.vendor != name) continue;
+      // A backfill sends again what did not arrive; otherwise at most one row
+      // per event and vendor: what was recorded stands.
+      done_before |= !job->backfill || row.outcome == "delivered" || row.outcome == "skipped";
+      if (job->backfill && !row.payload.empty()) UseRecordedPayload(*job, i, row.payload);
+    }
     if (done_before) {
-      // At most one row per event and vendor: what was recorded stands.
       metrics_.duplicates_skipped.Increment();
       --job->remaining;
       continue;
     }
+    ++job->sent;
     trackers_[i]->Deliver(job->role, job->payloads[i], [this, job, i](DeliveryResult r) {
       job->results[i] = std::move(r);
       if (--job->remaining == 0) Complete(job);
     });
   }
   if (--job->remaining == 0) Complete(job);
+}
+
+void EventProcessor::UseRecordedPayload(Job& job, size_t i, const std::string& text) {
+  // The payload first built (with the client's context, which raw does not
+  // keep): sending it again keeps the bytes and the payload_hash the same.
+  auto body = nlohmann::json::parse(text, nullptr, false);
+  if (body.is_discarded()) return;
+  auto p = std::make_shared<VendorPayload>();
+  p->tandem_id = job.tandem_id;
+  p->body = std::move(body);
+  p->text = text;
+  job.hashes[i] = Sha256Hex(p->text);
+  job.payloads[i] = std::move(p);
 }
 
 void EventProcessor::Complete(const std::shared_ptr<Job>& job) {
@@ -132,7 +162,10 @@ void EventProcessor::Complete(const std::shared_ptr<Job>& job) {
     }
     metrics_.event_seconds.Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - job->start).count());
-    job->answer(http::Status::ok, Body(job->tandem_id, "processed"));
+    if (!job->backfill) return job->answer(http::Status::ok, Body(job->tandem_id, "processed"));
+    job->answer(http::Status::ok,
+                nlohmann::json{{"id", job->tandem_id}, {"result", "processed"}, {"sent", job->sent}}
+                    .dump());
   });
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "common/http_types.h"
@@ -26,8 +27,14 @@ class EventProcessor {
   EventProcessor(const PipelineConfig& config, boost::asio::io_context& delivery_io,
                  const std::vector<TrackerPtr>& trackers, RowWriter& writer, TraceMetrics& metrics);
 
+  // How the event came: from the forwarder (maybe again), or from `tandem
+  // backfill` for every tracker ("*") or one.
+  struct Origin {
+    bool redelivery = false;
+    std::optional<std::string> backfill;
+  };
   // Thread-safe; the cleaning and payload building run on the caller's thread.
-  void Process(StampedEvent in, bool redelivery, Answer answer);
+  void Process(StampedEvent in, const Origin& origin, Answer answer);
   // SIGHUP: a new allowlist and scrub rules, for events from now on. Thread-safe.
   void Reload(const PipelineConfig& config);
 
@@ -35,6 +42,7 @@ class EventProcessor {
   struct Job;
   void Dispatch(const std::shared_ptr<Job>& job, const std::vector<DeliveryRow>& on_record);
   void Complete(const std::shared_ptr<Job>& job);
+  static void UseRecordedPayload(Job& job, size_t i, const std::string& text);
 
   std::shared_ptr<const EventCleaner> cleaner() const;
 

@@ -49,11 +49,11 @@ void RowWriter::Write(std::vector<DeliveryRow> deliveries, std::vector<RejectedR
   done(Status(std::make_error_code(std::errc::operation_canceled), "trace is stopping"));
 }
 
-void RowWriter::Lookup(std::string tandem_id, Found done) {
+void RowWriter::Lookup(std::string tandem_id, bool with_payload, Found done) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!stopping_) {
-      queue_.push_back({{}, {}, {}, std::move(tandem_id), std::move(done)});
+      queue_.push_back({{}, {}, {}, std::move(tandem_id), with_payload, std::move(done)});
       cv_.notify_one();
       return;
     }
@@ -141,10 +141,13 @@ void RowWriter::RunLookup(Job& job) {
     bootstrapped_ = true;
   }
   std::vector<std::vector<std::string>> rows;
-  Status s = dataset_.Query("SELECT vendor, outcome, status_code, attempts, payload_hash FROM " +
-                                dataset_.Table("deliveries") + " WHERE tandem_id = '" +
-                                job.lookup_id + "'",
-                            rows);
+  // The payload column only when asked: a dataset bootstrapped before payloads
+  // were recorded lacks it, and the forwarder's redeliveries must still work.
+  Status s = dataset_.Query(
+      std::string("SELECT vendor, outcome, status_code, attempts, payload_hash") +
+          (job.with_payload ? ", payload" : "") + " FROM " + dataset_.Table("deliveries") +
+          " WHERE tandem_id = '" + job.lookup_id + "'",
+      rows);
   std::vector<DeliveryRow> out;
   for (const auto& row : rows) {
     if (row.size() < 5) continue;
@@ -155,6 +158,7 @@ void RowWriter::RunLookup(Job& job) {
     d.status_code = std::atoi(row[2].c_str());
     d.attempts = std::atoi(row[3].c_str());
     d.payload_hash = row[4];
+    if (job.with_payload && row.size() > 5) d.payload = row[5];
     out.push_back(std::move(d));
   }
   job.found(s, std::move(out));

@@ -30,8 +30,8 @@ class RowWriter {
 
   void Write(std::vector<DeliveryRow> deliveries, std::vector<RejectedRow> rejected, Written done);
   // The delivery rows on record for one event (vendor, outcome, status_code,
-  // attempts, payload_hash filled in).
-  void Lookup(std::string tandem_id, Found done);
+  // attempts, payload_hash filled in; payload too when `with_payload`).
+  void Lookup(std::string tandem_id, bool with_payload, Found done);
 
  private:
   struct Job {
@@ -39,6 +39,7 @@ class RowWriter {
     std::vector<RejectedRow> rejected;
     Written written;
     std::string lookup_id;
+    bool with_payload = false;
     Found found;
   };
   void Run();

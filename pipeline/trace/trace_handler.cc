@@ -60,10 +60,12 @@ void TraceHandler::Handle(http::Request&& req, const http::RequestInfo& info,
   e.referer = Header(req, "Referer");
   e.origin = Header(req, "Origin");
   e.body = std::move(req.body());
-  const bool redelivery = Header(req, wire::kRedelivery) == "1";
+  EventProcessor::Origin origin;
+  origin.redelivery = Header(req, wire::kRedelivery) == "1";
+  if (std::string b = Header(req, wire::kBackfill); !b.empty()) origin.backfill = std::move(b);
   auto& io = workers_.context(info.worker);
   processor_.Process(
-      std::move(e), redelivery,
+      std::move(e), origin,
       [&io, respond = std::move(respond)](http::Status status, std::string body) mutable {
         // Back to the connection's own thread.
         boost::asio::post(io,

@@ -1,0 +1,42 @@
+// ReadWindow on rows as BigQuery returns them: its tables are append-only, so
+// an event backfilled after a failed delivery has two rows for one vendor.
+#include "compare/window_reader.h"
+
+#include <gtest/gtest.h>
+
+namespace tandem::compare {
+namespace {
+
+// Answers the raw query with `raw` and the deliveries query with `deliveries`.
+class CannedDataset : public Dataset {
+ public:
+  std::vector<std::vector<std::string>> raw, deliveries;
+  Status Bootstrap() override { return {}; }
+  WriteResult InsertRaw(const std::vector<RawRow>&) override { return {}; }
+  WriteResult InsertDeliveries(const std::vector<DeliveryRow>&) override { return {}; }
+  WriteResult InsertRejected(const std::vector<RejectedRow>&) override { return {}; }
+  Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override {
+    rows = sql.find("JOIN") != std::string::npos ? deliveries : raw;
+    return {};
+  }
+  std::string Table(const std::string& t) const override { return "`p.d." + t + "`"; }
+  SqlDialect dialect() const override { return SqlDialect::kBigQuery; }
+};
+
+TEST(ReadWindow, ABackfilledDeliveryCountsAsDeliveredWhicheverRowComesFirst) {
+  const std::string id = "0190a1b2-c3d4-7e5f-8a9b-000000000001";
+  for (bool failed_first : {true, false}) {
+    CannedDataset d;
+    d.raw = {{id, "signup", "123"}};
+    std::vector<std::string> failed = {id, "hooks", "failed", "aa"},
+                             delivered = {id, "hooks", "delivered", "aa"};
+    d.deliveries = failed_first ? std::vector{failed, delivered} : std::vector{delivered, failed};
+    ColorWindow w;
+    ASSERT_TRUE(ReadWindow(d, 0, 1000, Fingerprint::kHash, w).ok());
+    ASSERT_EQ(w.deliveries.size(), 1u);
+    EXPECT_TRUE(w.deliveries[0].settled) << "failed row first: " << failed_first;
+  }
+}
+
+}  // namespace
+}  // namespace tandem::compare
