@@ -36,6 +36,7 @@ struct BackfillOptions {
   int64_t from_ms = 0, to_ms = 0;  // received_at range, [from, to)
   std::string vendor;              // one tracker's name; empty: every tracker
   std::string role;                // live | candidate; empty: ask the splitter
+  size_t page = 5000;              // events read per query
 };
 int Backfill(const std::string& file, const BackfillOptions& o);
 // A time for --from/--to: Unix milliseconds, or UTC as 2026-11-29T09:30:00Z.

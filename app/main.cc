@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
       ->required();
   backfill->add_option("--to", to, "end of the range (not included)")->required();
   backfill->add_option("--vendor", bo.vendor, "only this tracker (its name in pipeline.trackers)");
+  backfill->add_option("--page", bo.page, "events read from the dataset per query")
+      ->check(CLI::Range(1, 1000000));
   backfill->add_option("--role", bo.role, "the color's role (default: ask the splitter)")
       ->check(CLI::IsMember({"live", "candidate"}));
   auto* bigquery = app.add_subcommand("bigquery", "dataset administration");
@@ -135,7 +137,7 @@ int main(int argc, char** argv) {
     if (*backfill) {
       auto f = tandem::app::ParseTimeMs(from), t = tandem::app::ParseTimeMs(to);
       if (!f || !t) {
-        std::cerr << "backfill: --from and --to take Unix milliseconds or UTC like "
+        std::cerr << "backfill: --from and --to take Unix milliseconds (13 digits) or UTC like "
                      "2026-11-29T09:00:00Z\n";
         return 2;
       }

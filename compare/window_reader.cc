@@ -171,7 +171,12 @@ Status ReadWindow(Dataset& d, int64_t start_ms, int64_t end_ms, Fingerprint fp, 
                                   r[2] == "delivered" || r[2] == "skipped", HashPrefix(r[3])});
       });
   if (!s.ok()) return s;
-  std::sort(out.deliveries.begin(), out.deliveries.end());
+  // Settled first within a pair: BigQuery's deliveries are append-only, so an
+  // event backfilled after a failure has both rows, and the delivery stands.
+  std::sort(out.deliveries.begin(), out.deliveries.end(),
+            [](const DeliveryFact& a, const DeliveryFact& b) {
+              return a < b || (!(b < a) && a.settled > b.settled);
+            });
   out.deliveries.erase(std::unique(out.deliveries.begin(), out.deliveries.end(),
                                    [](const DeliveryFact& a, const DeliveryFact& b) {
                                      return a.id == b.id && a.vendor == b.vendor;

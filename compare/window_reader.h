@@ -55,12 +55,7 @@ struct DeliveryFact {
   uint32_t vendor;  // into ColorWindow::vendors
   bool settled;     // delivered or skipped (what a candidate in skip mode writes)
   uint64_t hash;    // the payload_hash's first 64 bits; 0 when there is none
-  // Settled first within a pair: BigQuery's deliveries are append-only, so an
-  // event backfilled after a failure has both rows, and the delivery stands.
-  bool operator<(const DeliveryFact& o) const {
-    if (id != o.id) return id < o.id;
-    return vendor != o.vendor ? vendor < o.vendor : settled > o.settled;
-  }
+  bool operator<(const DeliveryFact& o) const { return id != o.id ? id < o.id : vendor < o.vendor; }
 };
 
 struct ColorWindow {

@@ -83,7 +83,9 @@ void CandidateMirror::Attempt(http::Request&& req, bool probe, Clock::time_point
         } else {
           End(OutcomeOf(ec, res));
         }
-        if (!parked_.empty()) Pump();
+        // After kPoolFull the pool is still full: the timer pumps again later,
+        // rather than this thread spinning on a full pool.
+        if (!parked_.empty() && ec != http::kPoolFull) Pump();
       });
 }
 
@@ -103,7 +105,8 @@ void CandidateMirror::Park(http::Request&& req, Clock::time_point first_failed,
 
 void CandidateMirror::Pump() {
   auto now = Clock::now();
-  while (!parked_.empty() && resending_ < max_resending_) {
+  // Nothing is sent while the pool's queue is full: it would come back at once.
+  while (!parked_.empty() && resending_ < max_resending_ && pool_->waiting() < max_resending_) {
     Parked& p = parked_.front();
     bool expired = now - p.first_failed >= settings_.retry_for;
     bool probe = false;

@@ -42,6 +42,11 @@ void TraceHandler::Handle(http::Request&& req, const http::RequestInfo& info,
   }
   StampedEvent e;
   e.tandem_id = Header(req, wire::kTandemId);
+  if (!Header(req, wire::kBackfill).empty() && !ValidId(e.tandem_id)) {
+    // A fresh id would make every backfill deliver the event again as a new one.
+    return respond(http::JsonError(http::Status::bad_request,
+                                   "a backfill needs the event's tandem_id (a UUID)"));
+  }
   std::string at = Header(req, wire::kReceivedAt);
   if (!ValidId(e.tandem_id) || at.empty() || at.size() > 18 ||
       at.find_first_not_of("0123456789") != std::string::npos) {

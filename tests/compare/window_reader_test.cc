@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "compare/window_diff.h"
+
 namespace tandem::compare {
 namespace {
 
@@ -36,6 +38,24 @@ TEST(ReadWindow, ABackfilledDeliveryCountsAsDeliveredWhicheverRowComesFirst) {
     ASSERT_EQ(w.deliveries.size(), 1u);
     EXPECT_TRUE(w.deliveries[0].settled) << "failed row first: " << failed_first;
   }
+}
+
+TEST(ReadWindow, ADeliveryFailedOnOneSideIsAFailureNotAMissingRow) {
+  const std::string id = "0190a1b2-c3d4-7e5f-8a9b-000000000001";
+  CannedDataset live, candidate;
+  live.raw = candidate.raw = {{id, "signup", "123"}};
+  live.deliveries = {{id, "hooks", "delivered", "aa"}};
+  candidate.deliveries = {{id, "hooks", "failed", "aa"}};
+  ColorWindow l, c;
+  ASSERT_TRUE(ReadWindow(live, 0, 1000, Fingerprint::kHash, l).ok());
+  ASSERT_TRUE(ReadWindow(candidate, 0, 1000, Fingerprint::kHash, c).ok());
+  WindowDiff d = DiffWindow(l, c);
+  ASSERT_EQ(d.report.deliveries.size(), 1u);
+  const auto& v = d.report.deliveries[0];
+  EXPECT_EQ(v.both, 1u);
+  EXPECT_EQ(v.only_live, 0u);
+  EXPECT_EQ(v.only_candidate, 0u);
+  EXPECT_EQ(v.candidate_failed, 1u);
 }
 
 }  // namespace

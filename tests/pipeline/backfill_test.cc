@@ -47,9 +47,13 @@ class BackfillTest : public ::testing::Test {
 
   // Runs `tandem backfill` over the six events; returns its exit code and output.
   std::pair<int, std::string> Backfill(const std::string& vendor = "") {
-    std::vector<std::string> argv = {TandemBinary(), "backfill",      "-c",     config_,
-                                     "--color",      "blue",          "--from", "1764323791000",
-                                     "--to",         "1764323791006", "--role", "live"};
+    std::vector<std::string> argv = {TandemBinary(), "backfill",
+                                     "-c",           config_,
+                                     "--color",      "blue",
+                                     "--from",       "1764323791000",
+                                     "--to",         "1764323791006",
+                                     "--role",       "live",
+                                     "--page",       "4"};  // the six events take two pages
     if (!vendor.empty()) argv.insert(argv.end(), {"--vendor", vendor});
     Process p(argv);
     auto code = p.Wait(std::chrono::seconds(60));
@@ -120,10 +124,22 @@ TEST_F(BackfillTest, AnUnknownVendorOrABadTimeIsBadUsage) {
   auto [code, out] = Backfill("nosuch");
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("no tracker named 'nosuch'"), std::string::npos) << out;
-  Process p({TandemBinary(), "backfill", "-c", config_, "--color", "blue", "--from", "yesterday",
-             "--to", "1764323791006", "--role", "live"});
-  EXPECT_EQ(p.Wait(), 2);
-  EXPECT_NE(p.Output().find("Unix milliseconds or UTC"), std::string::npos) << p.Output();
+  // Not a time; Unix seconds (which would select nothing); a day that does not exist.
+  for (const char* from : {"yesterday", "1764323791", "2026-02-31T00:00:00Z"}) {
+    Process p({TandemBinary(), "backfill", "-c", config_, "--color", "blue", "--from", from, "--to",
+               "1764323791006", "--role", "live"});
+    EXPECT_EQ(p.Wait(), 2) << from;
+    EXPECT_NE(p.Output().find("Unix milliseconds (13 digits) or UTC"), std::string::npos)
+        << p.Output();
+  }
+}
+
+TEST_F(BackfillTest, TraceRefusesABackfillWithoutTheEventsId) {
+  // A fresh id would make every run deliver the event again as a new one.
+  StampedPost p = Event(0);
+  p.id = "not-a-uuid";
+  p.headers.emplace_back("X-Tandem-Backfill", "*");
+  EXPECT_EQ(h_.Post(p), 400u);
 }
 
 }  // namespace

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The whole stack on this machine: `tandem up` (splitter, both colors' dispatcher
+# and trace with the capture tracker, compare) taking `tandem replay`'s sample
+# at RATE events/s for DURATION seconds, the loader on the same cores. Reports
+# the accepted (202) rate, client failures, latency, how long both colors took
+# to finish after the load stopped, whether every accepted event is in both
+# colors' raw with its deliveries or rejected rows (zero loss), and each
+# process's peak RSS. Prints Markdown.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh >/dev/null
+scripts/build.sh build >/dev/null
+
+RATE=${RATE:-5000}
+DURATION=${DURATION:-60}
+source bench/lib.sh
+export TANDEM_ADMIN_TOKEN=bench-admin-token
+cat >"$work/tandem.yaml" <<YAML
+splitter:
+  listen: "127.0.0.1:19880"
+  admin_listen: "127.0.0.1:19881"
+  state_file: state.json
+  compare_url: "http://127.0.0.1:19890"
+colors:
+  blue: { dispatcher_listen: "127.0.0.1:19882", trace_listen: "127.0.0.1:19883", dataset: { kind: sqlite, path: blue.db }, spool_dir: blue-spool }
+  green: { dispatcher_listen: "127.0.0.1:19884", trace_listen: "127.0.0.1:19885", dataset: { kind: sqlite, path: green.db }, spool_dir: green-spool }
+pipeline:
+  allowlist:
+    events:
+      pageview: [path, referrer, title]
+      purchase product: [category, productName]
+      signup: [plan]
+  trackers:
+    - { name: capture, kind: capture, path: "{color}-vendor.jsonl" }
+compare: { listen: "127.0.0.1:19890" }
+YAML
+./build/tandem up -c "$work/tandem.yaml" 2>"$work/up.log" & up_pid=$!; pids+=($up_pid)
+for port in 19880 19882 19883 19884 19885 19890; do wait_port $port; done
+
+count=$((RATE * DURATION))
+start=$(date +%s.%N)
+timer=(); [ -x /usr/bin/time ] && timer=(/usr/bin/time -f %M -o "$work/replay.rss")
+"${timer[@]}" ./build/tandem replay -c "$work/tandem.yaml" --rate "$RATE" --count "$count" --concurrency 256 \
+  --accepted-ids "$work/accepted.txt" >"$work/replay.out" 2>/dev/null || true
+load_end=$(date +%s.%N)
+accepted=$(wc -l <"$work/accepted.txt")
+
+rows() { python3 - "$work/$1.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+raw = db.execute("select count(*) from raw").fetchone()[0]
+done = db.execute("select count(*) from (select tandem_id from deliveries union select tandem_id from rejected)").fetchone()[0]
+print(raw, done)
+PY
+}
+# Both colors finish: every accepted event in raw with its rows (bounded: 5 minutes).
+for _ in $(seq 600); do
+  read -r braw bdone <<<"$(rows blue)"; read -r graw gdone <<<"$(rows green)"
+  [ "$braw" -ge "$accepted" ] && [ "$graw" -ge "$accepted" ] && [ "$bdone" -ge "$accepted" ] && [ "$gdone" -ge "$accepted" ] && break
+  sleep 0.5
+done
+drained=$(date +%s.%N)
+python3 - "$work" <<'PY' >"$work/lost.txt"
+import sqlite3, sys
+w = sys.argv[1]
+ids = set(open(w + "/accepted.txt").read().split())
+for color in ("blue", "green"):
+    db = sqlite3.connect(f"{w}/{color}.db")
+    raw = {r[0] for r in db.execute("select tandem_id from raw")}
+    rows = {r[0] for r in db.execute("select tandem_id from deliveries union select tandem_id from rejected")}
+    print(f"{color}: {len(ids - raw)} accepted not in raw, {len(ids - rows)} without rows")
+PY
+rss=""
+for pid in $(pgrep -P "$up_pid"); do
+  name=$(tr '\0' ' ' </proc/"$pid"/cmdline | awk '{print $2 ($5 ? "-" $6 : "")}')
+  rss+="$name $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/"$pid"/status), "
+done
+[ -s "$work/replay.rss" ] && rss+="loader (replay) $(($(tail -1 "$work/replay.rss") / 1024)) MB, "
+
+summary=$(head -1 "$work/replay.out")
+latency=$(sed -n 2p "$work/replay.out")
+secs=$(python3 -c "print(f'{$load_end - $start:.1f}')")
+rate=$(python3 -c "print(f'{$accepted / ($load_end - $start):.0f}')")
+tail=$(python3 -c "print(f'{$drained - $load_end:.1f}')")
+echo "| offered | accepted events/s | client failures | latency | both colors done after the load | loss | peak RSS |"
+echo "|---|---|---|---|---|---|---|"
+echo "| $RATE/s for ${DURATION} s | $rate ($accepted in $secs s) | $(grep -o '[0-9]* failed.*' <<<"$summary" || echo 0) | ${latency#latency of accepted events: } | $tail s | $(paste -sd';' "$work/lost.txt") | ${rss%, } |"
+echo
+echo "machine: $(nproc) cores, $(uname -r); loader: tandem replay (--concurrency 256) on the same machine"
