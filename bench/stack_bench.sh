@@ -39,11 +39,28 @@ for port in 19880 19882 19883 19884 19885 19890; do wait_port $port; done
 
 count=$((RATE * DURATION))
 start=$(date +%s.%N)
-timer=(); [ -x /usr/bin/time ] && timer=(/usr/bin/time -f %M -o "$work/replay.rss")
-"${timer[@]}" ./build/tandem replay -c "$work/tandem.yaml" --rate "$RATE" --count "$count" --concurrency 256 \
-  --accepted-ids "$work/accepted.txt" >"$work/replay.out" 2>/dev/null || true
-load_end=$(date +%s.%N)
-accepted=$(wc -l <"$work/accepted.txt")
+if [ "${LOADER:-replay}" = wrk ]; then
+  # Closed loop: as fast as the stack answers, one Sparrow event body.
+  wrk -t1 -c64 -d"${DURATION}s" --latency -s bench/post.lua "http://127.0.0.1:19880/v1/events" >"$work/wrk.out"
+  load_end=$(date +%s.%N)
+  accepted=$(curl -s 127.0.0.1:19881/metrics | awk '/^tandem_splitter_responses_total\{code="202"\}/ {printf "%d", $2}')
+  python3 - "$work" <<'PY' >"$work/replay.out"
+import re, sys
+t = open(sys.argv[1] + "/wrk.out").read()
+n = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+q = dict(re.findall(r"\s(50|99)%\s+(\S+)", t))
+print(f"wrk: {n.group(1) if n else 0} failed")
+print(f"latency of accepted events: p50 {q.get('50')}, p99 {q.get('99')}")
+PY
+  # wrk cannot list the ids: every event in raw counts, and both colors must agree.
+  python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute('select tandem_id from raw')]" "$work/green.db" >"$work/accepted.txt"
+else
+  timer=(); [ -x /usr/bin/time ] && timer=(/usr/bin/time -f %M -o "$work/replay.rss")
+  "${timer[@]}" ./build/tandem replay -c "$work/tandem.yaml" --rate "$RATE" --count "$count" --concurrency "${CONCURRENCY:-256}" \
+    --accepted-ids "$work/accepted.txt" >"$work/replay.out" 2>/dev/null || true
+  load_end=$(date +%s.%N)
+  accepted=$(wc -l <"$work/accepted.txt")
+fi
 
 rows() { python3 - "$work/$1.db" <<'PY'
 import sqlite3, sys
@@ -86,4 +103,4 @@ echo "| offered | accepted events/s | client failures | latency | both colors do
 echo "|---|---|---|---|---|---|---|"
 echo "| $RATE/s for ${DURATION} s | $rate ($accepted in $secs s) | $(grep -o '[0-9]* failed.*' <<<"$summary" || echo 0) | ${latency#latency of accepted events: } | $tail s | $(paste -sd';' "$work/lost.txt") | ${rss%, } |"
 echo
-echo "machine: $(nproc) cores, $(uname -r); loader: tandem replay (--concurrency 256) on the same machine"
+echo "machine: $(nproc) cores, $(uname -r); loader: ${LOADER:-replay} (replay: --concurrency ${CONCURRENCY:-256}) on the same machine"
