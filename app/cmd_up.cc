@@ -41,6 +41,35 @@ pid_t Spawn(const Child& c, const sigset_t& old_mask) {
   return pid;
 }
 
+// Where everything is, for the person who started the stack (stdout; the
+// children's logs go to stderr).
+void PrintWhere(const Config& c) {
+  auto url = [](const HostPort& hp) { return "http://" + hp.ToString(); };
+  std::cout << "tandem up: " << c.file << "\n"
+            << "  events       POST " << url(c.splitter.listen)
+            << "/v1/events   (SDK: " << url(c.splitter.listen) << "/sdk/sparrow.js)\n"
+            << "  admin        " << url(c.splitter.admin_listen)
+            << "/admin/v1/state  (metrics: /metrics)\n"
+            << "  compare      " << url(c.compare.listen)
+            << "/  (report: /v1/report, metrics: /metrics)\n";
+  for (Color color : {Color::kBlue, Color::kGreen}) {
+    const ColorConfig& cc = c.color(color);
+    std::string dataset = cc.dataset.kind == "sqlite" ? ForColor(cc.dataset.path, color)
+                                                      : "bigquery " + cc.dataset.project + "." +
+                                                            ForColor(cc.dataset.dataset, color);
+    std::cout << "  " << ColorName(color) << (color == Color::kBlue ? " " : "")
+              << "        dispatcher " << url(cc.dispatcher_listen) << ", trace "
+              << url(cc.trace_listen) << " (metrics: /metrics on each)\n"
+              << "               dataset " << dataset << ", spool " << ForColor(cc.spool_dir, color)
+              << (cc.binary.empty() ? "" : ", binary " + cc.binary) << "\n";
+    for (const auto& t : c.pipeline.trackers) {
+      if (t.kind == "capture")
+        std::cout << "               capture file " << ForColor(t.live.path, color) << "\n";
+    }
+  }
+  std::cout << std::flush;
+}
+
 }  // namespace
 
 int Up(const std::string& file, const std::string& self) {
@@ -63,6 +92,7 @@ int Up(const std::string& file, const std::string& self) {
   }
   add("splitter", {self, "splitter", "-c", cfg.file});
   add("compare", {self, "compare", "-c", cfg.file});
+  PrintWhere(cfg);
 
   sigset_t mask, old_mask;
   sigemptyset(&mask);

@@ -47,6 +47,12 @@ TEST(Up, RunsTheStackRestartsACrashedChildAndStopsCleanly) {
   auto r = post();
   ASSERT_FALSE(r.ec) << r.ec.message();
   EXPECT_EQ(r.res.result_int(), 202u);
+  // It says where everything is.
+  EXPECT_NE(up.Output().find("POST http://127.0.0.1:" + std::to_string(ingest) + "/v1/events"),
+            std::string::npos)
+      << up.Output();
+  EXPECT_NE(up.Output().find("dispatcher http://127.0.0.1:" + std::to_string(blue)),
+            std::string::npos);
 
   auto started = up.WaitForLog("started", std::chrono::seconds(5), [](const nlohmann::json& j) {
     return j.value("child", "") == "splitter";
