@@ -175,7 +175,9 @@ Status ReadWindow(Dataset& d, int64_t start_ms, int64_t end_ms, Fingerprint fp, 
   // event backfilled after a failure has both rows, and the delivery stands.
   std::sort(out.deliveries.begin(), out.deliveries.end(),
             [](const DeliveryFact& a, const DeliveryFact& b) {
-              return a < b || (!(b < a) && a.settled > b.settled);
+              if (a.id != b.id) return a.id < b.id;
+              if (a.vendor != b.vendor) return a.vendor < b.vendor;
+              return a.settled > b.settled;
             });
   out.deliveries.erase(std::unique(out.deliveries.begin(), out.deliveries.end(),
                                    [](const DeliveryFact& a, const DeliveryFact& b) {
