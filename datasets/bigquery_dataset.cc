@@ -259,7 +259,9 @@ WriteResult BigQueryDataset::InsertDeliveries(const std::vector<DeliveryRow>& ro
   std::vector<Pending> out;
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    out.push_back({i, r.tandem_id + "/" + r.vendor,
+    // The outcome is in the insertId: a resend of the same row is deduplicated,
+    // but a backfill's `delivered` after a `failed` must not be dropped as one.
+    out.push_back({i, r.tandem_id + "/" + r.vendor + "/" + r.outcome,
                    json{{"tandem_id", r.tandem_id},
                         {"vendor", r.vendor},
                         {"outcome", r.outcome},

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/support/bigquery_stub.h"
 #include "tests/support/status_matchers.h"
 
@@ -64,6 +66,24 @@ TEST_F(BigQueryDatasetTest, InsertAllSendsAtMost500RowsWithInsertIds) {
   EXPECT_EQ(rows["id-100007"]["data"], R"({"event":"pageview","n":7})");
   EXPECT_DOUBLE_EQ(rows["id-100007"]["received_at"].get<double>(), 1700000000.130);
   EXPECT_TRUE(stub.violations().empty()) << stub.violations().front();
+}
+
+TEST_F(BigQueryDatasetTest, ADeliveryAfterAFailedOneIsNotDroppedAsADuplicate) {
+  // A backfill writes `delivered` for an event whose row says `failed`: the
+  // insertId must differ, or BigQuery's dedupe drops the delivery.
+  BigQueryStub stub(pki);
+  BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
+  DeliveryRow failed{"id-1", "hooks", "failed", 500, 3, 1700000000000, "aa", ""};
+  DeliveryRow delivered{"id-1", "hooks", "delivered", 200, 1, 1700000060000, "aa", ""};
+  ASSERT_TRUE(IsOk(ds.InsertDeliveries({failed})));
+  ASSERT_TRUE(IsOk(ds.InsertDeliveries({failed})));  // a resend: deduplicated
+  ASSERT_TRUE(IsOk(ds.InsertDeliveries({delivered})));
+  auto rows = stub.rows("deliveries");
+  ASSERT_EQ(rows.size(), 2u);
+  std::set<std::string> outcomes;
+  for (const auto& [id, r] : rows) outcomes.insert(r["outcome"].get<std::string>());
+  EXPECT_EQ(outcomes, (std::set<std::string>{"failed", "delivered"}));
 }
 
 TEST_F(BigQueryDatasetTest, RowLevelInsertErrorsAreRetried) {

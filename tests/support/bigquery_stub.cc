@@ -367,7 +367,8 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
       }
       return Json(200, {{"kind", "bigquery#tableDataInsertAllResponse"}, {"insertErrors", errors}});
     }
-    for (const auto& r : rows) rows_[table][r.value("insertId", "")] = r["json"];
+    // BigQuery's best-effort dedupe: a row whose insertId was seen recently is dropped.
+    for (const auto& r : rows) rows_[table].emplace(r.value("insertId", ""), r["json"]);
     return Json(200, {{"kind", "bigquery#tableDataInsertAllResponse"}});
   }
   if (req.method() == http::Verb::post && path == "/queries") {
