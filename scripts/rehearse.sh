@@ -77,7 +77,7 @@ wait_for() {  # $1: seconds; the rest: a command that succeeds when done
 }
 
 say "Starting the stack: green live (this build), blue the candidate (its own build, $work/candidate-tandem)"
-"$tandem" up -c "$work/tandem.yaml" 2>"$work/up.log" &
+"$tandem" up -c "$work/tandem.yaml" >"$work/up.out" 2>"$work/up.log" &
 up_pid=$!
 trap 'kill -TERM $up_pid 2>/dev/null; wait $up_pid 2>/dev/null || true' EXIT
 wait_for 30 curl -sf 127.0.0.1:18081/readyz -o /dev/null
