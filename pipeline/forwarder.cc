@@ -131,7 +131,7 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
   // Trace looks up what it already did for an event only when it may have seen it.
   if (slot->attempts > 0 || slot->entry.end <= seen_before_) req.set(wire::kRedelivery, "1");
   req.body() = r.body;
-  if (++slot->attempts == 1) slot->oks_at_first_send = oks_;
+  if (++slot->attempts == 1) slot->oks_at_first_send = slot->oks_at_last_failure = oks_;
   ++sending_;
   pool_->Send(
       std::move(req), kSendTimeout,
@@ -152,12 +152,23 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
         // Trace takes other events (sent with or after this one) but not this one.
         // Only then is a refusal about the event; when everything is refused or
         // fails (trace down, a wrong trace_listen answering 404) the event waits.
-        const bool others_flow = oks_ > slot->oks_at_first_send;
-        if (!ec && !Retryable(code) && others_flow) {
+        const bool others_since_first = oks_ > slot->oks_at_first_send;
+        const bool others_since_last = oks_ > slot->oks_at_last_failure;
+        slot->oks_at_last_failure = oks_;
+        if (!ec && !Retryable(code) && others_since_first) {
           return Park(slot, "trace answered " + why);
         }
-        if (slot->attempts >= kRetryBudget && others_flow) {
-          return Park(slot, "failed " + std::to_string(slot->attempts) +
+        // A failure counts toward the budget only when it is about this event:
+        // trace answered it (not a gateway's "not now") and takes others, or
+        // others went through since its last failure. An event caught by a trace
+        // crash fails on every resend while trace restarts, however long that
+        // takes, and must wait, not be parked.
+        const bool answered = !ec && code != 502 && code != 503 && code != 504;
+        if (others_since_last || (answered && others_since_first)) {
+          ++slot->failures_while_flowing;
+        }
+        if (slot->failures_while_flowing >= kRetryBudget) {
+          return Park(slot, "failed " + std::to_string(slot->failures_while_flowing) +
                                 " times while trace took other events; last: " + why);
         }
         metrics_.forward_retries.Increment();

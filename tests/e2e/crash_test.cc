@@ -28,6 +28,20 @@ std::set<std::string> Ids(const std::string& db, const std::string& sql) {
   return out;
 }
 
+// What a color recorded for one event, for a failure message.
+std::string RowsOf(const std::string& db, const std::string& id) {
+  std::string out;
+  for (const char* table : {"deliveries", "rejected"}) {
+    for (const auto& r :
+         QueryRows(db, std::string("SELECT * FROM ") + table + " WHERE tandem_id = '" + id + "'")) {
+      out += std::string(table) + " {";
+      for (const auto& [k, v] : r) out += " " + k + "=" + v.substr(0, 80);
+      out += " } ";
+    }
+  }
+  return out.empty() ? "nothing" : out;
+}
+
 // The n-th log line `msg` of `service` (a child of `tandem up`) in `up`'s output.
 std::optional<json> NthLog(Process& up, const std::string& msg, const std::string& service, int n,
                            std::chrono::seconds limit = std::chrono::seconds(30)) {
@@ -112,7 +126,8 @@ TEST(Crash, Kill9OfEachPipelineProcessUnderLoadLosesNoAcceptedEventAndTheVerdict
   EXPECT_EQ(missing(blue_delivered), missing(green_delivered));
   for (const auto& id : accepted) {
     if (green_delivered.count(id) != blue_delivered.count(id)) {
-      ADD_FAILURE() << id << " delivered in only one color";
+      ADD_FAILURE() << id << " delivered in only one color\nblue: " << RowsOf(blue_db, id)
+                    << "\ngreen: " << RowsOf(green_db, id);
       break;
     }
   }

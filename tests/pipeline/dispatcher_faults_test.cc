@@ -179,6 +179,31 @@ TEST(Poison, AnEventThatFailsPastTheRetryBudgetWhileOthersFlowIsParked) {
   EXPECT_EQ(h.Metric("tandem_dispatcher_forwarded_total{outcome=\"retry\"}"), 7);
 }
 
+TEST(Poison, AnEventInFlightWhenTraceDiesIsNotParkedHoweverLongTraceIsDown) {
+  // Found by the crash test: an event sent while others succeeded, then caught
+  // by a trace crash, used its retry budget while trace restarted and was parked
+  // as trace_refused, so its color never delivered it.
+  DispatcherHarness h;
+  h.trace->set_status_for(TestId(0), 0);  // held until trace dies
+  h.Start();
+  ASSERT_EQ(PostAll(h, 0, 10).size(), 10u);
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 9), 9);
+  h.trace.reset();  // trace dies with event 0 in flight
+  // Trace stays down for more sends of event 0 than the retry budget (8).
+  ASSERT_GE(
+      WaitForMetricAtLeast(h.MetricsUrl(), "tandem_dispatcher_forwarded_total{outcome=\"retry\"}",
+                           8, std::chrono::seconds(60)),
+      8);
+  EXPECT_EQ(h.Metric("tandem_dispatcher_parked_total{reason=\"trace_refused\"}"), 0);
+  h.StartTrace();
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 10,
+                            std::chrono::seconds(30)),
+            10);
+  EXPECT_EQ(h.Metric("tandem_dispatcher_parked_total{reason=\"trace_refused\"}"), 0);
+  ASSERT_EQ(h.trace->WaitFor(1), 1u);
+  EXPECT_EQ(h.trace->received()[0].header("x-tandem-id"), TestId(0));
+}
+
 TEST(Poison, ATraceThatRefusesEverythingParksNothingAndEverythingFlowsOnceItIsFixed) {
   // A wrong trace_listen (another service answering 404) is not a poison event:
   // nothing is passed as trace_refused, events wait in the spool.
