@@ -120,6 +120,12 @@ TEST(Crash, Kill9OfEachPipelineProcessUnderLoadLosesNoAcceptedEventAndTheVerdict
         << " without deliveries or rejected rows\n"
         << up.Output();
   }
+  // A crash is not a refusal: no event was parked as one trace refuses.
+  for (const auto& db : {green_db, blue_db}) {
+    EXPECT_EQ(QueryRows(db, "SELECT tandem_id FROM rejected WHERE reason = 'trace_refused'").size(),
+              0u)
+        << db;
+  }
   // The same events were delivered (not rejected) in both colors.
   const std::string delivered = "SELECT tandem_id FROM deliveries WHERE outcome = 'delivered'";
   auto blue_delivered = Ids(blue_db, delivered), green_delivered = Ids(green_db, delivered);
