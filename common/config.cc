@@ -69,6 +69,19 @@ void ReadSplitter(YamlMap& m, SplitterConfig& s) {
   m.U32("admin_max_connections", s.admin_max_connections, 4);
   m.U32("drain_timeout_ms", s.drain_timeout_ms, 1);
   m.U32("threads", s.threads, 0, 256);
+  m.Map("etcd", [&](YamlMap& e) {
+    e.StrList("endpoints", s.etcd.endpoints);
+    for (const auto& ep : s.etcd.endpoints) {
+      auto u = Url::Parse(ep);
+      // The watch streams over plain HTTP only (see docs/decisions.md, Fleet).
+      if (!u || u->tls || u->target != "/") {
+        e.Fail(e.Get("endpoints"), "endpoints",
+               "each must be http://HOST:PORT of an etcd member, got '" + ep + "'");
+      }
+    }
+    e.Str("key", s.etcd.key);
+    if (s.etcd.key.empty()) e.Fail(e.Get("key"), "key", "must not be empty");
+  });
 }
 
 void ReadDataset(YamlMap& m, DatasetConfig& d) {
@@ -91,6 +104,13 @@ void ReadDataset(YamlMap& m, DatasetConfig& d) {
 
 void ReadColor(YamlMap& m, ColorConfig& c) {
   m.Addr("dispatcher_listen", c.dispatcher_listen, true);
+  std::vector<std::string> dispatchers;
+  m.StrList("dispatchers", dispatchers);
+  for (const auto& d : dispatchers) {
+    auto hp = HostPort::Parse(d);
+    if (!hp) m.Fail(m.Get("dispatchers"), "dispatchers", "expected HOST:PORT, got '" + d + "'");
+    c.dispatchers.push_back(*hp);
+  }
   m.Addr("trace_listen", c.trace_listen, true);
   m.Map(
       "dataset", [&](YamlMap& d) { ReadDataset(d, c.dataset); }, true);
@@ -328,6 +348,7 @@ Config ParseConfig(const std::string& yaml_text, const std::string& file) {
 
   c.splitter.state_file = Resolve(c.folder, c.splitter.state_file);
   for (ColorConfig* cc : {&c.blue, &c.green}) {
+    if (cc->dispatchers.empty()) cc->dispatchers.push_back(cc->dispatcher_listen);
     cc->dataset.path = Resolve(c.folder, cc->dataset.path);
     cc->dataset.credentials_file = Resolve(c.folder, cc->dataset.credentials_file);
     cc->binary = Resolve(c.folder, cc->binary);

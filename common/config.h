@@ -24,6 +24,12 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A fleet's shared state (SPEC section 2): empty endpoints mean state_file only.
+struct EtcdConfig {
+  std::vector<std::string> endpoints;  // http://host:port of etcd members
+  std::string key = "/tandem/state";
+};
+
 struct SplitterConfig {
   HostPort listen;
   HostPort admin_listen;
@@ -58,6 +64,7 @@ struct SplitterConfig {
   uint32_t drain_timeout_ms = 10000;
   // Ingest worker threads; 0 means one per core.
   uint32_t threads = 0;
+  EtcdConfig etcd;
 };
 
 struct DatasetConfig {
@@ -74,6 +81,8 @@ struct DatasetConfig {
 
 struct ColorConfig {
   HostPort dispatcher_listen;
+  // Where splitters send this color's copies; empty: just dispatcher_listen.
+  std::vector<HostPort> dispatchers;
   HostPort trace_listen;
   DatasetConfig dataset;
   std::string binary;

@@ -28,7 +28,10 @@ nlohmann::json ColorJson(const ColorConfig& c) {
                {"token_uri", d.token_uri},
                {"location", d.location}});
   }
+  nlohmann::json dispatchers = nlohmann::json::array();
+  for (const auto& d : c.dispatchers) dispatchers.push_back(d.ToString());
   return {{"dispatcher_listen", c.dispatcher_listen.ToString()},
+          {"dispatchers", dispatchers},
           {"trace_listen", c.trace_listen.ToString()},
           {"dataset", ds},
           {"binary", c.binary},
@@ -58,6 +61,7 @@ std::string ConfigToJson(const Config& c) {
       {"splitter",
        {{"listen", s.listen.ToString()},
         {"admin_listen", s.admin_listen.ToString()},
+        {"etcd", {{"endpoints", s.etcd.endpoints}, {"key", s.etcd.key}}},
         {"admin_token_env", s.admin_token_env},
         {"state_file", s.state_file},
         {"initial_live", ColorName(s.initial_live)},

@@ -11,6 +11,7 @@ packages=(
   clang clang-format libclang-rt-14-dev
   curl sqlite3 openssl
   prometheus chromium fonts-dejavu-core
+  etcd-server etcd-client
 )
 # Node.js runs the browser tests (playwright-core drives Debian's Chromium);
 # Debian's own only when the machine has no node.

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/error.hpp>
 #include <cstdlib>
@@ -67,12 +68,13 @@ AdminSettings AdminSettings::From(const Config& config) {
 }
 
 AdminHandler::AdminHandler(boost::asio::io_context& io, const Config& config, LiveState& state,
-                           Metrics& metrics, SplitterMetrics& splitter_metrics,
+                           StateStore& store, Metrics& metrics, SplitterMetrics& splitter_metrics,
                            std::function<void()> before_scrape)
     : io_(io),
       ssl_(http::MakeClientTls(config.pipeline.tls_ca_file)),
       state_file_(config.splitter.state_file),
       state_(state),
+      store_(store),
       metrics_(metrics),
       splitter_metrics_(splitter_metrics),
       before_scrape_(std::move(before_scrape)) {
@@ -106,10 +108,18 @@ bool AdminHandler::Authorized(const http::Request& req) const {
 }
 
 std::string AdminHandler::StateJson(const LiveSnapshot& s) const {
+  StoreHealth h = store_.Health();
+  json store = {{"kind", h.kind}, {"reachable", h.reachable}};
+  if (h.kind == "etcd") store["revision"] = h.revision;
+  if (!h.reachable) {
+    store["unreachable_since_ms"] = h.unreachable_since_ms;
+    store["error"] = h.last_error;
+  }
   return json{{"live", ColorName(s.live)},
               {"candidate", ColorName(Other(s.live))},
               {"mirror_fraction", settings_.mirror_fraction},
-              {"changed_at_ms", s.changed_at_ms}}
+              {"changed_at_ms", s.changed_at_ms},
+              {"store", store}}
       .dump();
 }
 
@@ -175,7 +185,8 @@ void AdminHandler::Handle(http::Request&& req, const http::RequestInfo&, http::R
                        {"state", json::parse(StateJson(state_.Snapshot()))}}));
   }
   if (path == "/admin/v1/promote") return Promote(sr, std::move(respond));
-  SwapTo(state_.live(), "rollback", sr.reason.empty() ? "rollback" : sr.reason, respond);
+  SwapTo(sr.expect_live.value_or(state_.live()), "rollback",
+         sr.reason.empty() ? "rollback" : sr.reason, std::move(respond));
 }
 
 void AdminHandler::Ready(http::Respond respond) {
@@ -195,27 +206,41 @@ void AdminHandler::Ready(http::Respond respond) {
 }
 
 void AdminHandler::SwapTo(Color expected_live, const char* kind, const std::string& reason,
-                          http::Respond& respond) {
-  Color now = state_.live();
-  if (now != expected_live) {
-    return Reply(
-        respond, kind,
-        Json(http::Status::conflict, {{"error", "the live color changed meanwhile; try again"}}));
+                          http::Respond respond) {
+  // The store may answer on its own thread; the reply is made on the admin's.
+  store_.Swap(expected_live, [this, expected_live, kind, reason,
+                              respond = std::move(respond)](SwapResult r) mutable {
+    boost::asio::post(io_, [this, r = std::move(r), expected_live, kind, reason,
+                            respond = std::move(respond)]() mutable {
+      Swapped(r, expected_live, kind, reason, respond);
+    });
+  });
+}
+
+void AdminHandler::Swapped(const SwapResult& r, Color from, const char* kind,
+                           const std::string& reason, http::Respond& respond) {
+  switch (r.kind) {
+    case SwapResult::Kind::kSwapped:
+      splitter_metrics_.SetLive(r.state.live);
+      splitter_metrics_.Swap(kind);
+      log::Info("live color swapped", {{"kind", kind},
+                                       {"from", ColorName(from)},
+                                       {"to", ColorName(r.state.live)},
+                                       {"reason", reason}});
+      return Reply(respond, kind, http::MakeResponse(http::Status::ok, StateJson(r.state)));
+    case SwapResult::Kind::kConflict:
+      return Reply(respond, kind,
+                   Json(http::Status::conflict,
+                        {{"error", r.detail}, {"state", json::parse(StateJson(r.state))}}));
+    case SwapResult::Kind::kUnavailable:
+      log::Warn("swap refused: the state store is unreachable",
+                {{"kind", kind}, {"detail", r.detail}});
+      return Reply(respond, kind, http::JsonError(http::Status::service_unavailable, r.detail));
+    case SwapResult::Kind::kFailed:
+      log::Error("cannot persist the swap; nothing changed",
+                 {{"error", r.detail}, {"file", state_file_}});
+      return Reply(respond, kind, http::JsonError(http::Status::internal_server_error, r.detail));
   }
-  LiveSnapshot snap;
-  if (auto ec = state_.SetLive(Other(now), snap)) {
-    log::Error("cannot persist the swap; nothing changed",
-               {{"error", ec.message()}, {"file", state_file_}});
-    return Reply(respond, kind,
-                 http::JsonError(http::Status::internal_server_error,
-                                 "cannot persist the state file: " + ec.message()));
-  }
-  splitter_metrics_.SetLive(snap.live);
-  splitter_metrics_.Swap(kind);
-  log::Info(
-      "live color swapped",
-      {{"kind", kind}, {"from", ColorName(now)}, {"to", ColorName(snap.live)}, {"reason", reason}});
-  Reply(respond, kind, http::MakeResponse(http::Status::ok, StateJson(snap)));
 }
 
 void AdminHandler::Promote(const SwapRequest& sr, http::Respond respond) {
@@ -229,7 +254,7 @@ void AdminHandler::Promote(const SwapRequest& sr, http::Respond respond) {
     }
     log::Warn("forced promotion: the verdict is not checked",
               {{"reason", reason}, {"from", ColorName(live)}});
-    return SwapTo(live, "forced_promote", reason, respond);
+    return SwapTo(sr.expect_live.value_or(live), "forced_promote", reason, std::move(respond));
   }
   if (promoting_) {
     return Reply(respond, "promote",
@@ -269,7 +294,7 @@ void AdminHandler::Promote(const SwapRequest& sr, http::Respond respond) {
                                                      {"verdict", verdict},
                                                      {"reasons", reasons}}));
         }
-        SwapTo(live, "promote", "verdict ready", respond);
+        SwapTo(live, "promote", "verdict ready", std::move(respond));
       });
 }
 

@@ -13,6 +13,7 @@
 #include "common/url.h"
 #include "splitter/live_state.h"
 #include "splitter/splitter_metrics.h"
+#include "splitter/state_store.h"
 
 namespace boost::asio {
 class io_context;
@@ -38,7 +39,7 @@ class AdminHandler : public http::Handler {
  public:
   // All callbacks run on `io`, the admin listener's single thread.
   AdminHandler(boost::asio::io_context& io, const Config& config, LiveState& state,
-               Metrics& metrics, SplitterMetrics& splitter_metrics,
+               StateStore& store, Metrics& metrics, SplitterMetrics& splitter_metrics,
                std::function<void()> before_scrape);
   ~AdminHandler() override;
 
@@ -56,7 +57,9 @@ class AdminHandler : public http::Handler {
   void Promote(const SwapRequest& sr, http::Respond respond);
   void Ready(http::Respond respond);
   void SwapTo(Color expected_live, const char* kind, const std::string& reason,
-              http::Respond& respond);
+              http::Respond respond);
+  void Swapped(const SwapResult& r, Color from, const char* kind, const std::string& reason,
+               http::Respond& respond);
   bool Authorized(const http::Request& req) const;
   std::string StateJson(const LiveSnapshot& s) const;
   void Reply(http::Respond& respond, const char* endpoint, http::Response&& res);
@@ -65,6 +68,7 @@ class AdminHandler : public http::Handler {
   std::unique_ptr<boost::asio::ssl::context> ssl_;
   std::string state_file_;
   LiveState& state_;
+  StateStore& store_;
   Metrics& metrics_;
   SplitterMetrics& splitter_metrics_;
   std::function<void()> before_scrape_;

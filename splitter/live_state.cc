@@ -27,6 +27,7 @@ LiveState::LiveState(std::string state_file, Color initial_live) : file_(std::mo
                              "fix or delete it to start from initial_live");
   }
   live_ = static_cast<int>(*c);
+  from_file_ = true;
   if (j.contains("changed_at_ms") && j["changed_at_ms"].is_number_integer()) {
     changed_at_ms_ = j["changed_at_ms"].get<int64_t>();
   }
@@ -46,6 +47,15 @@ std::error_code LiveState::SetLive(Color new_live, LiveSnapshot& result) {
   live_.store(static_cast<int>(new_live), std::memory_order_release);
   result = {new_live, now};
   return {};
+}
+
+std::error_code LiveState::Adopt(const LiveSnapshot& s) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  nlohmann::json j = {{"live", ColorName(s.live)}, {"changed_at_ms", s.changed_at_ms}};
+  std::error_code ec = WriteFileAtomic(file_, j.dump() + "\n");
+  changed_at_ms_ = s.changed_at_ms;
+  live_.store(static_cast<int>(s.live), std::memory_order_release);
+  return ec;
 }
 
 }  // namespace tandem::splitter

@@ -28,12 +28,18 @@ class LiveState {
 
   // Makes `new_live` live: persisted first (write, fsync, rename), then visible.
   std::error_code SetLive(Color new_live, LiveSnapshot& result);
+  // Takes a state decided elsewhere (the fleet's store): cached in the file, then
+  // visible. Visible even when the cache cannot be written (the fleet decided).
+  std::error_code Adopt(const LiveSnapshot& s);
+  // Whether the state came from `state_file` at start (not from initial_live).
+  bool from_file() const { return from_file_; }
 
  private:
   std::string file_;
   std::atomic<int> live_;
   std::atomic<int64_t> changed_at_ms_;
   mutable std::mutex write_mu_;
+  bool from_file_ = false;
 };
 
 }  // namespace tandem::splitter

@@ -48,6 +48,17 @@ SplitterMetrics::SplitterMetrics(Metrics& m)
     retries_[c] = &retries.Add({{"color", colors[c]}});
     parked_[c] = &parked.Add({{"color", colors[c]}});
   }
+  store_reachable_ = &m.Gauge("tandem_splitter_store_reachable",
+                              "1 while the state store answers (always 1 without splitter.etcd)")
+                          .Add({});
+  store_unreachable_seconds_ =
+      &m.Gauge("tandem_splitter_store_unreachable_seconds",
+               "How long the state store has not answered (0 while it does)")
+           .Add({});
+  store_revision_ = &m.Gauge("tandem_splitter_store_revision",
+                             "The etcd revision of the state this splitter routes by")
+                         .Add({});
+  store_reachable_->Set(1);
   auto& rej = m.Counter("tandem_splitter_rejected_total",
                         "Client requests refused before forwarding, by reason");
   const char* reasons[] = {"body_too_large", "empty_body",         "unsupported_media_type",

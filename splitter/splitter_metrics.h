@@ -55,6 +55,12 @@ class SplitterMetrics {
   void SetInflight(Color c, Role r, double v) { inflight_[Index(c)][static_cast<int>(r)]->Set(v); }
   void CandidateRetry(Color c) { retries_[Index(c)]->Increment(); }
   void SetParked(Color c, double copies) { parked_[Index(c)]->Set(copies); }
+  // The state store: reachable (0/1), for how long it has not been, its revision.
+  void SetStore(bool reachable, double unreachable_seconds, double revision) {
+    store_reachable_->Set(reachable ? 1 : 0);
+    store_unreachable_seconds_->Set(unreachable_seconds);
+    store_revision_->Set(revision);
+  }
 
  private:
   prometheus::Counter* forwarded_[2][2][4];
@@ -62,6 +68,9 @@ class SplitterMetrics {
   prometheus::Gauge* inflight_[2][2];
   prometheus::Counter* retries_[2];
   prometheus::Gauge* parked_[2];
+  prometheus::Gauge* store_reachable_;
+  prometheus::Gauge* store_unreachable_seconds_;
+  prometheus::Gauge* store_revision_;
   prometheus::Counter* rejected_[static_cast<int>(Rejection::kCount)];
   prometheus::Family<prometheus::Counter>& responses_;
   std::array<std::atomic<prometheus::Counter*>, 600> by_status_{};

@@ -1,5 +1,6 @@
 #include "splitter/splitter_service.h"
 
+#include "common/clock.h"
 #include "common/descriptors.h"
 #include "common/http_server.h"
 #include "common/io_workers.h"
@@ -8,6 +9,7 @@
 #include "splitter/admin_handler.h"
 #include "splitter/connection_budget.h"
 #include "splitter/ingest_handler.h"
+#include "splitter/state_store.h"
 
 namespace tandem::splitter {
 namespace asio = boost::asio;
@@ -68,10 +70,11 @@ class SplitterProcess {
         metrics_(),
         splitter_metrics_(metrics_),
         state_(config_.splitter.state_file, config_.splitter.initial_live),
+        store_(MakeStore()),
         ingest_workers_(config_.splitter.threads),
         admin_workers_(1),
         ingest_(ingest_workers_, config_, state_, splitter_metrics_),
-        admin_(admin_workers_.context(0), config_, state_, metrics_, splitter_metrics_,
+        admin_(admin_workers_.context(0), config_, state_, *store_, metrics_, splitter_metrics_,
                [this] { BeforeScrape(); }),
         ingest_server_(ingest_workers_, config_.splitter.listen,
                        ListenerOptions(config_.splitter, splitter_metrics_, Listener::kIngest),
@@ -108,7 +111,17 @@ class SplitterProcess {
   }
 
  private:
+  std::unique_ptr<StateStore> MakeStore() {
+    if (config_.splitter.etcd.endpoints.empty()) return MakeFileStateStore(state_);
+    return MakeEtcdStateStore(config_.splitter.etcd, state_,
+                              [this](const LiveSnapshot& s) { splitter_metrics_.SetLive(s.live); });
+  }
+
   void BeforeScrape() {
+    StoreHealth h = store_->Health();
+    double down_for =
+        h.reachable ? 0 : static_cast<double>(UnixMillis() - h.unreachable_since_ms) / 1000.0;
+    splitter_metrics_.SetStore(h.reachable, down_for, static_cast<double>(h.revision));
     splitter_metrics_.SetOpenConnections(Listener::kIngest, ingest_server_.open_connections());
     splitter_metrics_.SetOpenConnections(Listener::kAdmin, admin_server_.open_connections());
     for (Color c : {Color::kBlue, Color::kGreen}) {
@@ -169,6 +182,7 @@ class SplitterProcess {
   Metrics metrics_;
   SplitterMetrics splitter_metrics_;
   LiveState state_;
+  std::unique_ptr<StateStore> store_;
   IoWorkers ingest_workers_;
   IoWorkers admin_workers_;
   IngestHandler ingest_;

@@ -1,0 +1,175 @@
+// A fleet of splitters sharing the live color through a real 3-member etcd
+// cluster on loopback (issue 10): promotions followed by every splitter,
+// concurrent swaps that swap once, a leader that dies, and every member down
+// (fail static) and back.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/etcd_cluster.h"
+#include "tests/support/process.h"
+#include "tests/support/splitter_harness.h"
+
+namespace tandem::testing {
+namespace {
+
+using json = nlohmann::json;
+constexpr const char* kEvent = R"({"event":"pageview","deviceId":"d-1","properties":{}})";
+
+struct Fleet {
+  explicit Fleet(int splitters = 3) {
+    if (OnPath("etcd").empty()) return;
+    etcd = std::make_unique<EtcdCluster>(3);
+    for (int i = 0; i < splitters; ++i) {
+      auto s = std::make_unique<SplitterHarness>(
+          SplitterHarnessOptions{.extra_splitter_yaml = etcd->SplitterYaml()});
+      s->Start();
+      members.push_back(std::move(s));
+    }
+  }
+  json State(int i) {
+    auto r = members[i]->Admin(http::Verb::get, "/admin/v1/state");
+    return r.ec ? json() : json::parse(r.res.body(), nullptr, false);
+  }
+  std::string Live(int i) {
+    json j = State(i);
+    return j.is_object() ? j.value("live", "") : "";
+  }
+  // Whether every splitter routes by `live` within `limit`.
+  bool AllFollow(const std::string& live, std::chrono::milliseconds limit) {
+    return PollUntil(
+        [&] {
+          for (size_t i = 0; i < members.size(); ++i) {
+            if (Live(static_cast<int>(i)) != live) return false;
+          }
+          return true;
+        },
+        limit);
+  }
+  unsigned Rollback(int i, const std::string& expect_live) {
+    auto r = members[i]->Admin(http::Verb::post, "/admin/v1/rollback",
+                               json{{"expect_live", expect_live}}.dump());
+    return r.ec ? 0 : r.res.result_int();
+  }
+  double Swaps(const char* kind) {
+    double n = 0;
+    for (auto& m : members) {
+      double v = m->Metric(std::string("tandem_splitter_swaps_total{kind=\"") + kind + "\"}");
+      n += v < 0 ? 0 : v;
+    }
+    return n;
+  }
+  std::unique_ptr<EtcdCluster> etcd;
+  std::vector<std::unique_ptr<SplitterHarness>> members;
+};
+
+#define SKIP_WITHOUT_ETCD() \
+  if (OnPath("etcd").empty()) GTEST_SKIP() << "etcd-server is not installed (scripts/deps.sh)"
+
+TEST(Fleet, ASwapThroughOneSplitterIsFollowedByTheOthersWithinASecond) {
+  SKIP_WITHOUT_ETCD();
+  Fleet f;
+  ASSERT_TRUE(f.AllFollow("green", std::chrono::seconds(5)));  // initial_live, created once
+  json before = f.State(1);
+  EXPECT_EQ(before["store"]["kind"], "etcd");
+  EXPECT_TRUE(before["store"]["reachable"].get<bool>());
+  ASSERT_EQ(f.Rollback(0, "green"), 200u);
+  // The watch carries it: well within a second (the re-read every 2 s would not).
+  EXPECT_TRUE(f.AllFollow("blue", std::chrono::seconds(1)));
+  EXPECT_GT(f.State(2)["store"]["revision"].get<int64_t>(),
+            before["store"]["revision"].get<int64_t>());
+  // And traffic follows: splitter 2 now answers from blue's dispatcher.
+  size_t blue_before = f.members[2]->blue->count();
+  auto r = f.members[2]->Post(kEvent);
+  ASSERT_FALSE(r.ec);
+  EXPECT_EQ(r.res.result_int(), 202u);
+  EXPECT_GT(f.members[2]->blue->WaitFor(blue_before + 1), blue_before);
+}
+
+TEST(Fleet, TwoConcurrentRollbacksWithOneExpectLiveSwapOnce) {
+  SKIP_WITHOUT_ETCD();
+  Fleet f;
+  ASSERT_TRUE(f.AllFollow("green", std::chrono::seconds(5)));
+  for (int round = 0; round < 5; ++round) {
+    std::string from = round % 2 == 0 ? "green" : "blue";
+    std::string to = round % 2 == 0 ? "blue" : "green";
+    auto a = std::async(std::launch::async, [&] { return f.Rollback(0, from); });
+    auto b = std::async(std::launch::async, [&] { return f.Rollback(1, from); });
+    unsigned sa = a.get(), sb = b.get();
+    EXPECT_EQ(std::min(sa, sb), 200u) << "round " << round;
+    EXPECT_EQ(std::max(sa, sb), 409u) << "round " << round;
+    ASSERT_TRUE(f.AllFollow(to, std::chrono::seconds(2))) << "round " << round;
+  }
+  EXPECT_EQ(f.Swaps("rollback"), 5);
+}
+
+TEST(Fleet, WithTheLeaderKilledASwapStillSucceeds) {
+  SKIP_WITHOUT_ETCD();
+  Fleet f;
+  ASSERT_TRUE(f.AllFollow("green", std::chrono::seconds(5)));
+  int leader = f.etcd->Leader();
+  ASSERT_GE(leader, 0);
+  f.etcd->Kill(leader);
+  EXPECT_EQ(f.Rollback(0, "green"), 200u) << f.members[0]->proc->Output();
+  EXPECT_TRUE(f.AllFollow("blue", std::chrono::seconds(5)));
+}
+
+TEST(Fleet, WithEveryMemberDownSplittersRouteByTheLastStateAndSwapsAnswer503) {
+  SKIP_WITHOUT_ETCD();
+  Fleet f(2);
+  ASSERT_EQ(f.Rollback(0, "green"), 200u);
+  ASSERT_TRUE(f.AllFollow("blue", std::chrono::seconds(5)));
+  for (int i = 0; i < 3; ++i) f.etcd->Kill(i);
+
+  // Swaps are refused, never made locally.
+  EXPECT_EQ(f.Rollback(1, "blue"), 503u);
+  EXPECT_EQ(f.Live(0), "blue");
+  EXPECT_EQ(f.Live(1), "blue");
+  // The store says so, and since when.
+  ASSERT_TRUE(PollUntil([&] { return f.State(0)["store"].value("reachable", true) == false; },
+                        std::chrono::seconds(10)));
+  EXPECT_GT(f.State(0)["store"]["unreachable_since_ms"].get<int64_t>(), 0);
+  EXPECT_EQ(f.members[0]->WaitForMetric("tandem_splitter_store_reachable", 0), 0);
+  // Traffic still flows to the last live color.
+  size_t blue_before = f.members[0]->blue->count();
+  auto r = f.members[0]->Post(kEvent);
+  ASSERT_FALSE(r.ec);
+  EXPECT_EQ(r.res.result_int(), 202u);
+  EXPECT_GT(f.members[0]->blue->WaitFor(blue_before + 1), blue_before);
+
+  // A restart with etcd still down routes by the cached state_file.
+  ASSERT_EQ(f.members[1]->Stop(), 0);
+  f.members[1]->Start();
+  EXPECT_EQ(f.Live(1), "blue");
+  EXPECT_FALSE(f.State(1)["store"].value("reachable", true));
+  size_t blue_before_1 = f.members[1]->blue->count();
+  r = f.members[1]->Post(kEvent);
+  ASSERT_FALSE(r.ec);
+  EXPECT_EQ(r.res.result_int(), 202u);
+  EXPECT_GT(f.members[1]->blue->WaitFor(blue_before_1 + 1), blue_before_1);
+
+  // etcd back: the fleet can be swapped again, and both follow.
+  for (int i = 0; i < 3; ++i) f.etcd->Start(i);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(f.etcd->WaitHealthy(i));
+  ASSERT_TRUE(PollUntil([&] { return f.State(1)["store"].value("reachable", false); },
+                        std::chrono::seconds(15)));
+  EXPECT_EQ(f.Rollback(1, "blue"), 200u);
+  EXPECT_TRUE(f.AllFollow("green", std::chrono::seconds(5)));
+}
+
+TEST(Fleet, ASplitterThatCannotReachEtcdAndHasNoCacheRefusesToStart) {
+  SKIP_WITHOUT_ETCD();
+  SplitterHarness s(SplitterHarnessOptions{
+      .extra_splitter_yaml =
+          "  etcd:\n    endpoints: [\"http://127.0.0.1:" + std::to_string(ClosedPort()) + "\"]\n"});
+  Process p({TandemBinary(), "splitter", "-c", s.config_path},
+            {std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+  auto code = p.Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(p.Output().find("refusing to guess the live color"), std::string::npos) << p.Output();
+}
+
+}  // namespace
+}  // namespace tandem::testing
