@@ -79,8 +79,10 @@ AdminHandler::AdminHandler(boost::asio::io_context& io, const Config& config, Li
       splitter_metrics_(splitter_metrics),
       before_scrape_(std::move(before_scrape)) {
   for (Color c : kColors) {
-    dispatchers_[Index(c)] = http::ClientPool::Create(
-        io_, http::Upstream::Of(config.color(c).dispatcher_listen), {.max_idle = 4});
+    for (const auto& a : config.color(c).dispatchers) {
+      dispatchers_[Index(c)].push_back(
+          http::ClientPool::Create(io_, http::Upstream::Of(a), {.max_idle = 4}));
+    }
   }
   Apply(AdminSettings::From(config));
 }
@@ -190,19 +192,34 @@ void AdminHandler::Handle(http::Request&& req, const http::RequestInfo&, http::R
 }
 
 void AdminHandler::Ready(http::Respond respond) {
+  // Ready while any of the live color's dispatchers answers: the splitter skips
+  // the ones that do not.
   Color live = state_.live();
-  http::Request probe{http::Verb::get, "/healthz", 11};
-  dispatchers_[Index(live)]->Send(
-      std::move(probe), kReadyTimeout,
-      [this, live, respond = std::move(respond)](boost::system::error_code ec,
-                                                 http::Response&& res) mutable {
-        if (!ec && http::IsSuccess(res)) {
-          return Reply(respond, "readyz", Json(http::Status::ok, {{"live", ColorName(live)}}));
-        }
-        Reply(respond, "readyz",
-              Json(http::Status::service_unavailable,
-                   {{"error", "the live dispatcher does not answer"}, {"live", ColorName(live)}}));
-      });
+  struct Probe {
+    size_t remaining;
+    bool answered = false;
+    http::Respond respond;
+  };
+  auto probe =
+      std::make_shared<Probe>(Probe{dispatchers_[Index(live)].size(), false, std::move(respond)});
+  for (auto& pool : dispatchers_[Index(live)]) {
+    http::Request req{http::Verb::get, "/healthz", 11};
+    pool->Send(std::move(req), kReadyTimeout,
+               [this, live, probe](boost::system::error_code ec, http::Response&& res) {
+                 --probe->remaining;
+                 if (probe->answered) return;
+                 if (!ec && http::IsSuccess(res)) {
+                   probe->answered = true;
+                   return Reply(probe->respond, "readyz",
+                                Json(http::Status::ok, {{"live", ColorName(live)}}));
+                 }
+                 if (probe->remaining > 0) return;
+                 Reply(probe->respond, "readyz",
+                       Json(http::Status::service_unavailable,
+                            {{"error", "the live dispatcher does not answer"},
+                             {"live", ColorName(live)}}));
+               });
+  }
 }
 
 void AdminHandler::SwapTo(Color expected_live, const char* kind, const std::string& reason,

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "common/http_client.h"
@@ -74,7 +75,7 @@ class AdminHandler : public http::Handler {
   std::function<void()> before_scrape_;
   AdminSettings settings_;
   std::shared_ptr<http::ClientPool> compare_;
-  std::shared_ptr<http::ClientPool> dispatchers_[2];
+  std::vector<std::shared_ptr<http::ClientPool>> dispatchers_[2];  // per address
   bool promoting_ = false;
 };
 

@@ -29,9 +29,9 @@ bool WorthResending(const boost::system::error_code& ec, const http::Response& r
 }  // namespace
 
 CandidateMirror::CandidateMirror(boost::asio::io_context& io,
-                                 std::shared_ptr<http::ClientPool> pool, size_t max_resending,
+                                 std::unique_ptr<DispatcherSet> dispatchers, size_t max_resending,
                                  Color color, CandidateCounts& counts, SplitterMetrics& metrics)
-    : pool_(std::move(pool)),
+    : dispatchers_(std::move(dispatchers)),
       max_resending_(std::max<size_t>(max_resending, 1)),
       color_(color),
       counts_(counts),
@@ -64,14 +64,21 @@ void CandidateMirror::Send(http::Request&& copy, const MirrorSettings& settings)
 void CandidateMirror::Attempt(http::Request&& req, bool probe, Clock::time_point first_failed) {
   auto start = Clock::now();
   bool resend = first_failed != Clock::time_point{};
-  // The pool outlives every callback it runs, and so does this mirror (both are
+  // The pools outlive every callback they run, and so does this mirror (all are
   // owned by the ingest handler for the process's life).
-  pool_->SendReturning(
+  size_t address = dispatchers_->Pick(start);
+  dispatchers_->pool(address).SendReturning(
       std::move(req), settings_.timeout,
-      [this, start, probe, first_failed, resend](boost::system::error_code ec, http::Response&& res,
-                                                 http::Request&& sent) {
+      [this, start, probe, first_failed, resend, address](
+          boost::system::error_code ec, http::Response&& res, http::Request&& sent) {
         auto now = Clock::now();
         if (resend) --resending_;
+        if (ec != http::kPoolFull) metrics_.Dispatcher(color_, address, OutcomeOf(ec, res));
+        if (ec && ec != boost::beast::error::timeout && ec != http::kPoolFull) {
+          dispatchers_->Failed(address, now);  // its next copies go to the others
+        } else if (!ec) {
+          dispatchers_->Answered(address);
+        }
         breaker_.Record(BreakerResult(ec), probe, now);
         if (ec != http::kPoolFull) {
           metrics_.Latency(color_, Role::kCandidate,
@@ -106,7 +113,8 @@ void CandidateMirror::Park(http::Request&& req, Clock::time_point first_failed,
 void CandidateMirror::Pump() {
   auto now = Clock::now();
   // Nothing is sent while the pool's queue is full: it would come back at once.
-  while (!parked_.empty() && resending_ < max_resending_ && pool_->waiting() < max_resending_) {
+  while (!parked_.empty() && resending_ < max_resending_ &&
+         dispatchers_->least_waiting() < max_resending_) {
     Parked& p = parked_.front();
     bool expired = now - p.first_failed >= settings_.retry_for;
     bool probe = false;

@@ -25,6 +25,7 @@
 #include "common/color.h"
 #include "common/http_client.h"
 #include "splitter/candidate_breaker.h"
+#include "splitter/dispatcher_set.h"
 #include "splitter/splitter_metrics.h"
 
 namespace tandem::splitter {
@@ -44,7 +45,7 @@ struct MirrorSettings {
 
 class CandidateMirror {
  public:
-  CandidateMirror(boost::asio::io_context& io, std::shared_ptr<http::ClientPool> pool,
+  CandidateMirror(boost::asio::io_context& io, std::unique_ptr<DispatcherSet> dispatchers,
                   size_t max_resending, Color color, CandidateCounts& counts,
                   SplitterMetrics& metrics);
 
@@ -72,7 +73,7 @@ class CandidateMirror {
   void ArmTimer();
   void End(Outcome o);
 
-  std::shared_ptr<http::ClientPool> pool_;
+  std::unique_ptr<DispatcherSet> dispatchers_;
   size_t max_resending_;
   Color color_;
   CandidateCounts& counts_;

@@ -46,20 +46,25 @@ double Seconds(Clock::time_point since) {
 IngestHandler::IngestHandler(IoWorkers& workers, const Config& config, LiveState& state,
                              SplitterMetrics& metrics)
     : workers_(workers), state_(state), metrics_(metrics), per_worker_(workers.size()) {
+  for (Color c : {Color::kBlue, Color::kGreen})
+    metrics_.AddDispatchers(c, config.color(c).dispatchers);
   auto settings = std::make_shared<const IngestSettings>(IngestSettings::From(config.splitter));
   for (size_t i = 0; i < workers.size(); ++i) {
     per_worker_[i].settings = settings;
     for (Color c : {Color::kBlue, Color::kGreen}) {
-      http::Upstream up = http::Upstream::Of(config.color(c).dispatcher_listen);
-      per_worker_[i].live[Index(c)] = http::ClientPool::Create(workers.context(i), up);
-      // Candidate copies share a capped set of connections (Envoy's max_connections
-      // breaker): a slow candidate then holds a few hundred sockets, not thousands.
+      const auto& addresses = config.color(c).dispatchers;
+      per_worker_[i].live[Index(c)] =
+          std::make_unique<DispatcherSet>(workers.context(i), addresses);
+      // Candidate copies share a capped set of connections per address (Envoy's
+      // max_connections breaker): a slow candidate holds a few hundred sockets,
+      // not thousands.
       size_t cap =
           (config.splitter.candidate_max_connections + workers.size() - 1) / workers.size();
-      auto pool = http::ClientPool::Create(workers.context(i), up,
-                                           {.max_connections = cap, .max_waiting = cap});
+      auto set = std::make_unique<DispatcherSet>(
+          workers.context(i), addresses,
+          http::PoolLimits{.max_connections = cap, .max_waiting = cap});
       per_worker_[i].mirror[Index(c)] = std::make_unique<CandidateMirror>(
-          workers.context(i), std::move(pool), cap, c, candidate_[Index(c)], metrics_);
+          workers.context(i), std::move(set), cap, c, candidate_[Index(c)], metrics_);
     }
   }
 }
@@ -181,11 +186,33 @@ void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Res
                             const std::string& origin) {
   live_inflight_[Index(live)].fetch_add(1, std::memory_order_relaxed);
   auto start = Clock::now();
+  size_t address = w.live[Index(live)]->Pick(start);
+  SendLive(w, std::move(up), live, address, 1, start, std::move(respond), origin);
+}
+
+void IngestHandler::SendLive(Worker& w, http::Request&& up, Color live, size_t address,
+                             size_t tries, Clock::time_point start, http::Respond respond,
+                             const std::string& origin) {
   auto timeout = std::chrono::milliseconds(w.settings->upstream_timeout_ms);
-  w.live[Index(live)]->Send(
+  DispatcherSet& set = *w.live[Index(live)];
+  // The worker (and its set) outlives every callback its pools run.
+  set.pool(address).SendReturning(
       std::move(up), timeout,
-      [this, live, start, origin, respond = std::move(respond)](boost::system::error_code ec,
-                                                                http::Response&& res) mutable {
+      [this, &w, &set, live, address, tries, start, origin, respond = std::move(respond)](
+          boost::system::error_code ec, http::Response&& res, http::Request&& sent) mutable {
+        metrics_.Dispatcher(live, address, OutcomeOf(ec, res));
+        const bool connection_failed = ec && ec != beast::error::timeout;
+        if (connection_failed) {
+          auto now = Clock::now();
+          set.Failed(address, now);
+          if (tries < set.size()) {
+            size_t next = set.Pick(now, address);
+            return SendLive(w, std::move(sent), live, next, tries + 1, start, std::move(respond),
+                            origin);
+          }
+        } else if (!ec) {
+          set.Answered(address);
+        }
         live_inflight_[Index(live)].fetch_sub(1, std::memory_order_relaxed);
         metrics_.Latency(live, Role::kLive, Seconds(start));
         metrics_.Forwarded(live, Role::kLive, OutcomeOf(ec, res));

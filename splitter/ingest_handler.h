@@ -15,6 +15,7 @@
 #include "common/http_server.h"
 #include "common/io_workers.h"
 #include "splitter/candidate_mirror.h"
+#include "splitter/dispatcher_set.h"
 #include "splitter/live_state.h"
 #include "splitter/splitter_metrics.h"
 
@@ -49,12 +50,18 @@ class IngestHandler : public http::Handler {
  private:
   struct Worker {
     std::shared_ptr<const IngestSettings> settings;
-    // Indexed by Color; a color's pool and mirror swap roles when it is promoted.
-    std::shared_ptr<http::ClientPool> live[2];
+    // Indexed by Color; a color's dispatchers and mirror swap roles when it is promoted.
+    std::unique_ptr<DispatcherSet> live[2];
     std::unique_ptr<CandidateMirror> mirror[2];
   };
+  // Sends the live copy; a connection that fails is retried on the color's other
+  // dispatchers (each at most once): the event was not answered, and raw keeps
+  // one row per tandem_id, so a second send is safe.
   void Forward(Worker& w, http::Request&& up, Color live, http::Respond respond,
                const std::string& origin);
+  void SendLive(Worker& w, http::Request&& up, Color live, size_t address, size_t tries,
+                std::chrono::steady_clock::time_point start, http::Respond respond,
+                const std::string& origin);
   void Finish(http::Respond& respond, http::Response&& res, const std::string& origin);
   void AddCors(http::Response& res, const std::string& origin) const;
 

@@ -19,7 +19,10 @@ SplitterMetrics::SplitterMetrics(Metrics& m)
                            "Ingest responses sent to clients, by status code")),
       admin_(m.Counter("tandem_splitter_admin_requests_total",
                        "Admin API requests, by endpoint and status")),
-      swaps_(m.Counter("tandem_splitter_swaps_total", "Live/candidate swaps, by kind")) {
+      swaps_(m.Counter("tandem_splitter_swaps_total", "Live/candidate swaps, by kind")),
+      dispatcher_requests_(
+          m.Counter("tandem_splitter_dispatcher_requests_total",
+                    "Copies sent to each dispatcher address of a color (both roles), by outcome")) {
   auto& fwd = m.Counter("tandem_splitter_forwarded_total",
                         "Copies of client requests sent to a color's dispatcher, by outcome");
   auto& lat = m.Histogram("tandem_splitter_upstream_latency_seconds",
@@ -105,6 +108,20 @@ void SplitterMetrics::SetLive(Color live) {
 
 void SplitterMetrics::Admin(const char* endpoint, unsigned status) {
   admin_.Add({{"endpoint", endpoint}, {"code", std::to_string(status)}}).Increment();
+}
+
+void SplitterMetrics::AddDispatchers(Color c, const std::vector<HostPort>& addresses) {
+  auto& family = dispatcher_requests_;
+  const char* outcomes[] = {"ok", "error", "timeout", "shed"};
+  per_address_[Index(c)].clear();
+  for (const auto& a : addresses) {
+    std::array<prometheus::Counter*, 4> row{};
+    for (int o = 0; o < 4; ++o) {
+      row[o] = &family.Add(
+          {{"color", ColorName(c)}, {"address", a.ToString()}, {"outcome", outcomes[o]}});
+    }
+    per_address_[Index(c)].push_back(row);
+  }
 }
 
 }  // namespace tandem::splitter

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <atomic>
+#include <vector>
 
 #include "common/config.h"
 #include "common/http_server.h"
@@ -55,6 +56,11 @@ class SplitterMetrics {
   void SetInflight(Color c, Role r, double v) { inflight_[Index(c)][static_cast<int>(r)]->Set(v); }
   void CandidateRetry(Color c) { retries_[Index(c)]->Increment(); }
   void SetParked(Color c, double copies) { parked_[Index(c)]->Set(copies); }
+  // Per dispatcher address of a color (colors.C.dispatchers): created at start.
+  void AddDispatchers(Color c, const std::vector<HostPort>& addresses);
+  void Dispatcher(Color c, size_t address, Outcome o) {
+    per_address_[Index(c)][address][static_cast<int>(o)]->Increment();
+  }
   // The state store: reachable (0/1), for how long it has not been, its revision.
   void SetStore(bool reachable, double unreachable_seconds, double revision) {
     store_reachable_->Set(reachable ? 1 : 0);
@@ -68,6 +74,7 @@ class SplitterMetrics {
   prometheus::Gauge* inflight_[2][2];
   prometheus::Counter* retries_[2];
   prometheus::Gauge* parked_[2];
+  std::vector<std::array<prometheus::Counter*, 4>> per_address_[2];
   prometheus::Gauge* store_reachable_;
   prometheus::Gauge* store_unreachable_seconds_;
   prometheus::Gauge* store_revision_;
@@ -79,6 +86,7 @@ class SplitterMetrics {
   prometheus::Gauge* open_[2];
   prometheus::Family<prometheus::Counter>& admin_;
   prometheus::Family<prometheus::Counter>& swaps_;
+  prometheus::Family<prometheus::Counter>& dispatcher_requests_;
 };
 
 }  // namespace tandem::splitter

@@ -164,12 +164,14 @@ class SplitterProcess {
     }
     if (!(next.splitter.listen == config_.splitter.listen) ||
         !(next.splitter.admin_listen == config_.splitter.admin_listen) ||
-        !(next.blue.dispatcher_listen == config_.blue.dispatcher_listen) ||
-        !(next.green.dispatcher_listen == config_.green.dispatcher_listen) ||
+        !(next.blue.dispatchers == config_.blue.dispatchers) ||
+        !(next.green.dispatchers == config_.green.dispatchers) ||
+        !(next.splitter.etcd.endpoints == config_.splitter.etcd.endpoints) ||
+        next.splitter.etcd.key != config_.splitter.etcd.key ||
         next.splitter.max_body_bytes != config_.splitter.max_body_bytes) {
       log::Warn(
-          "reload: listen addresses, dispatcher addresses and max_body_bytes take effect at the "
-          "next restart");
+          "reload: listen addresses, dispatcher addresses, splitter.etcd and max_body_bytes take "
+          "effect at the next restart");
     }
     ingest_.Reload(ingest);
     admin_.Apply(std::move(admin));

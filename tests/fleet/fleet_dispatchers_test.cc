@@ -1,0 +1,90 @@
+// A color with several dispatchers (colors.C.dispatchers, issue 10): the
+// splitter spreads the color's copies over them, and one that is down costs
+// clients nothing, live or candidate.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tests/support/splitter_harness.h"
+#include "tests/support/stub_upstream.h"
+
+namespace tandem::testing {
+namespace {
+
+std::string Event(int i) {
+  return R"({"event":"pageview","deviceId":"d-)" + std::to_string(i) + R"(","properties":{}})";
+}
+
+std::string Addresses(const std::vector<uint16_t>& ports) {
+  std::string out = "    dispatchers: [";
+  for (size_t i = 0; i < ports.size(); ++i) {
+    out += (i ? ", \"127.0.0.1:" : "\"127.0.0.1:") + std::to_string(ports[i]) + "\"";
+  }
+  return out + "]\n";
+}
+
+std::set<std::string> Ids(const StubUpstream& s) {
+  std::set<std::string> out;
+  for (const auto& r : s.received()) out.insert(r.header("x-tandem-id"));
+  return out;
+}
+
+TEST(Dispatchers, ALiveColorsTrafficIsSpreadOverItsDispatchersAndOneDownCostsNoErrors) {
+  SplitterHarness h;  // green is live
+  auto second = std::make_unique<StubUpstream>();
+  h.config.green.extra = Addresses({h.green->port(), second->port()});
+  h.WriteConfig("");
+  h.Start();
+  for (int i = 0; i < 100; ++i) {
+    auto r = h.Post(Event(i));
+    ASSERT_FALSE(r.ec);
+    ASSERT_EQ(r.res.result_int(), 202u) << i;
+  }
+  // Round robin: both took a fair share.
+  EXPECT_GE(h.green->count(), 30u);
+  EXPECT_GE(second->count(), 30u);
+  EXPECT_EQ(h.green->count() + second->count(), 100u);
+
+  // One dispatcher goes away: every client still gets its 202.
+  uint16_t gone = second->port();
+  second.reset();
+  size_t first_before = h.green->count();
+  for (int i = 100; i < 300; ++i) {
+    auto r = h.Post(Event(i));
+    ASSERT_FALSE(r.ec);
+    ASSERT_EQ(r.res.result_int(), 202u) << i;
+  }
+  EXPECT_EQ(h.green->count() - first_before, 200u);
+  std::string addr = "127.0.0.1:" + std::to_string(gone);
+  EXPECT_GE(h.Metric("tandem_splitter_dispatcher_requests_total{address=\"" + addr +
+                     "\",color=\"green\",outcome=\"error\"}"),
+            1);
+  EXPECT_EQ(h.Metric("tandem_splitter_forwarded_total{color=\"green\",outcome=\"error\",role="
+                     "\"live\"}"),
+            0);
+}
+
+TEST(Dispatchers, ACandidateDispatcherThatIsDownLosesNoCopies) {
+  SplitterHarness h;  // blue is the candidate
+  uint16_t closed = ClosedPort();
+  h.config.blue.extra = Addresses({h.blue->port(), closed});
+  h.WriteConfig("");
+  h.Start();
+  std::set<std::string> accepted;
+  for (int i = 0; i < 100; ++i) {
+    auto r = h.Post(Event(i));
+    ASSERT_FALSE(r.ec);
+    ASSERT_EQ(r.res.result_int(), 202u);
+    accepted.insert(nlohmann::json::parse(r.res.body())["id"].get<std::string>());
+  }
+  // Copies that met the closed address were sent again to the other one.
+  ASSERT_EQ(h.blue->WaitFor(100), 100u);
+  EXPECT_EQ(Ids(*h.blue), accepted);
+  EXPECT_EQ(h.WaitForMetric("tandem_splitter_forwarded_total{color=\"blue\",outcome=\"ok\",role="
+                            "\"candidate\"}",
+                            100),
+            100);
+}
+
+}  // namespace
+}  // namespace tandem::testing
