@@ -5,7 +5,9 @@
 
 #include <set>
 
+#include "tests/support/dispatcher_harness.h"
 #include "tests/support/splitter_harness.h"
+#include "tests/support/sqlite_rows.h"
 #include "tests/support/stub_upstream.h"
 
 namespace tandem::testing {
@@ -84,6 +86,48 @@ TEST(Dispatchers, ACandidateDispatcherThatIsDownLosesNoCopies) {
                             "\"candidate\"}",
                             100),
             100);
+}
+
+TEST(Dispatchers, TwoRealDispatchersShareTheColorsDatasetExactlyOnceAndOneKilledCostsNoErrors) {
+  TempDir shared;
+  const std::string db = shared.path() + "/blue.db";
+  const std::string dataset = "{ kind: sqlite, path: \"" + db + "\" }";
+  DispatcherHarness d1(true, dataset), d2(true, dataset);  // each its own spool
+  d1.Start();
+  d2.Start();
+  SplitterHarness h(SplitterHarnessOptions{.extra_splitter_yaml = "  initial_live: blue\n"});
+  h.config.blue.extra = Addresses({d1.port, d2.port});
+  h.WriteConfig(h.opts.extra_splitter_yaml);
+  h.Start();
+  std::set<std::string> accepted;
+  auto post = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      auto r = h.Post(Event(i));
+      ASSERT_FALSE(r.ec);
+      ASSERT_EQ(r.res.result_int(), 202u) << i << " " << r.res.body();
+      accepted.insert(nlohmann::json::parse(r.res.body())["id"].get<std::string>());
+    }
+  };
+  post(0, 100);
+  EXPECT_GT(d1.Metric("tandem_dispatcher_accepted_total"), 0);
+  EXPECT_GT(d2.Metric("tandem_dispatcher_accepted_total"), 0);
+  d2.Kill();
+  post(100, 200);
+  ASSERT_EQ(accepted.size(), 200u);
+  // What d2 acknowledged before the kill is in its spool; its restart loads it.
+  d2.Start();
+  // One dataset, one row per accepted event.
+  std::vector<Row> rows;
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        rows = QueryRows(db, "SELECT tandem_id FROM raw");
+        return rows.size() >= accepted.size();
+      },
+      std::chrono::seconds(20)));
+  std::set<std::string> in_raw;
+  for (const auto& r : rows) in_raw.insert(r.at("tandem_id"));
+  EXPECT_EQ(rows.size(), in_raw.size());
+  EXPECT_EQ(in_raw, accepted);
 }
 
 }  // namespace
