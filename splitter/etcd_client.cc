@@ -88,8 +88,12 @@ Status EtcdClient::Range(EtcdRead& out) {
   if (!s.ok()) return s;
   json j = json::parse(answer, nullptr, false);
   if (!j.is_object()) return {BadAnswer(), "etcd range: not JSON: " + answer.substr(0, 200)};
-  out.kv = FirstKv(j);
-  out.revision = Int(j.value("header", json::object()), "revision");
+  try {
+    out.kv = FirstKv(j);
+    out.revision = Int(j.value("header", json::object()), "revision");
+  } catch (const json::exception& e) {
+    return {BadAnswer(), std::string("etcd range: unexpected JSON: ") + e.what()};
+  }
   return Status::Ok();
 }
 
@@ -104,12 +108,16 @@ Status EtcdClient::Txn(const std::string& compare_json, const std::string& value
   if (!s.ok()) return s;
   json j = json::parse(answer, nullptr, false);
   if (!j.is_object()) return {BadAnswer(), "etcd txn: not JSON: " + answer.substr(0, 200)};
-  out.succeeded = j.value("succeeded", false);
-  out.revision = Int(j.value("header", json::object()), "revision");
-  out.current.reset();
-  if (!out.succeeded && j.contains("responses") && j["responses"].is_array() &&
-      !j["responses"].empty()) {
-    out.current = FirstKv(j["responses"][0].value("response_range", json::object()));
+  try {
+    out.succeeded = j.value("succeeded", false);
+    out.revision = Int(j.value("header", json::object()), "revision");
+    out.current.reset();
+    if (!out.succeeded && j.contains("responses") && j["responses"].is_array() &&
+        !j["responses"].empty()) {
+      out.current = FirstKv(j["responses"][0].value("response_range", json::object()));
+    }
+  } catch (const json::exception& e) {
+    return {BadAnswer(), std::string("etcd txn: unexpected JSON: ") + e.what()};
   }
   return Status::Ok();
 }

@@ -4,6 +4,8 @@
 // etcd is reachable). While etcd is unreachable the splitter routes by the last
 // state it saw, cached in state_file, and swaps answer 503: never a local-only
 // swap, which would split the fleet.
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -69,9 +71,14 @@ class EtcdStateStore : public StateStore {
     thread_ = std::thread([this] { io_.run(); });
   }
 
-  ~EtcdStateStore() override {
+  ~EtcdStateStore() override { Stop(); }
+
+  // Ends the store's thread; a swap in flight ends as unavailable, its `done`
+  // still called (before the admin listener that waits for it goes away).
+  void Stop() override {
+    if (!thread_.joinable()) return;
+    stopping_ = true;
     asio::post(io_, [this] {
-      stopping_ = true;
       if (watch_) watch_->Cancel();
       resync_.cancel();
       rewatch_.cancel();
@@ -85,12 +92,17 @@ class EtcdStateStore : public StateStore {
       // An election (the leader died) makes every member refuse writes for a
       // second or two: ride it out, within a bound the caller can wait for.
       auto until = std::chrono::steady_clock::now() + kSwapPatience;
-      SwapResult r = SwapOnStore(expected_live);
+      std::vector<std::string> attempted;  // our writes, if an answer was lost
+      SwapResult r = SwapOnStore(expected_live, attempted);
       for (int i = 0; r.kind == SwapResult::Kind::kUnavailable && !stopping_ &&
                       std::chrono::steady_clock::now() + Backoff(i) < until;
            ++i) {
-        std::this_thread::sleep_for(Backoff(i));
-        r = SwapOnStore(expected_live);
+        for (auto end = std::chrono::steady_clock::now() + Backoff(i);
+             !stopping_ && std::chrono::steady_clock::now() < end;) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        if (stopping_) break;
+        r = SwapOnStore(expected_live, attempted);
       }
       done(std::move(r));
     });
@@ -107,6 +119,12 @@ class EtcdStateStore : public StateStore {
     Status last;
     for (int round = 0; round < kBootstrapRounds; ++round) {
       last = SyncOnce(/*create=*/true);
+      if (last.ok() && revision_ == 0 && !state_.from_file()) {
+        throw std::runtime_error("splitter.etcd: the key " + client_.key() +
+                                 " holds no splitter state and there is no state_file to fall "
+                                 "back on; refusing to guess the live color. Put a state JSON "
+                                 "({\"live\":\"blue\"}) in the key, or delete it.");
+      }
       if (last.ok()) {
         log::Info("state store: following etcd", {{"endpoint", client_.endpoint()},
                                                   {"key", client_.key()},
@@ -147,6 +165,7 @@ class EtcdStateStore : public StateStore {
       return s;
     }
     Reachable();
+    Note(read.revision);
     if (read.kv) Apply(*read.kv);
     return Status::Ok();
   }
@@ -176,8 +195,15 @@ class EtcdStateStore : public StateStore {
     if (on_change_) on_change_(*snap);
   }
 
-  SwapResult SwapOnStore(Color expected) {
+  SwapResult SwapOnStore(Color expected, std::vector<std::string>& attempted) {
     SwapResult r;
+    auto unavailable = [&](const Status& s) {
+      Unreachable(s);
+      r.kind = SwapResult::Kind::kUnavailable;
+      r.state = state_.Snapshot();
+      r.detail = "the state store (etcd) is unreachable: " + s.message();
+      return r;
+    };
     EtcdRead read;
     Status s = client_.Range(read);
     if (s.ok() && !read.kv) {
@@ -185,86 +211,96 @@ class EtcdStateStore : public StateStore {
       s = SyncOnce(/*create=*/true);
       if (s.ok()) s = client_.Range(read);
     }
-    if (!s.ok() || !read.kv) {
-      if (!s.ok()) Unreachable(s);
-      r.kind = SwapResult::Kind::kUnavailable;
+    if (!s.ok()) return unavailable(s);
+    Reachable();
+    Note(read.revision);
+    // An earlier attempt of this call whose answer was lost did swap.
+    if (read.kv &&
+        std::find(attempted.begin(), attempted.end(), read.kv->value) != attempted.end()) {
+      Apply(*read.kv);
+      return Swapped(*read.kv);
+    }
+    auto now = read.kv ? ParseState(read.kv->value) : std::nullopt;
+    if (!now) {
+      r.kind = SwapResult::Kind::kFailed;
       r.state = state_.Snapshot();
-      r.detail = s.ok() ? "the state key could not be recreated in etcd"
-                        : "the state store (etcd) is unreachable: " + s.message();
+      r.detail = "the etcd key " + client_.key() +
+                 " holds no splitter state; nothing was swapped (put a state JSON back, or "
+                 "delete the key so the next splitter creates it)";
       return r;
     }
-    Reachable();
     Apply(*read.kv);
-    r.state = state_.Snapshot();
-    auto now = ParseState(read.kv->value);
-    if (!now || now->live != expected) {
+    if (now->live != expected) {
       r.kind = SwapResult::Kind::kConflict;
+      r.state = state_.Snapshot();
       r.detail = "the live color changed meanwhile; nothing was swapped";
       return r;
     }
-    LiveSnapshot next{Other(expected), UnixMillis()};
-    std::string value = StateValue(next);
+    std::string value = StateValue({Other(expected), UnixMillis()});
+    attempted.push_back(value);
     EtcdTxn t;
     s = client_.PutIfRevision(value, read.kv->mod_revision, t);
-    if (!s.ok()) {
-      // The outcome is unknown (the call may have been applied): read it back.
-      EtcdRead again;
-      if (client_.Range(again).ok() && again.kv && again.kv->value == value) {
-        t = {true, again.kv->mod_revision, std::nullopt};
-      } else {
-        Unreachable(s);
-        r.kind = SwapResult::Kind::kUnavailable;
-        r.detail = "the state store (etcd) is unreachable: " + s.message();
-        return r;
-      }
+    if (!s.ok()) return unavailable(s);  // the caller retries; `attempted` tells
+    // A call retried on another member may find its own write already there.
+    if (t.succeeded || (t.current && t.current->value == value)) {
+      EtcdValue mine{value, t.succeeded ? t.revision : t.current->mod_revision};
+      Apply(mine);
+      return Swapped(mine);
     }
-    // A retried call on another member may find its own write already there.
-    if (!t.succeeded && t.current && t.current->value == value) {
-      t = {true, t.current->mod_revision, std::nullopt};
-    }
-    if (!t.succeeded) {
-      if (t.current) Apply(*t.current);
-      r.kind = SwapResult::Kind::kConflict;
-      r.state = state_.Snapshot();
-      r.detail = "another splitter swapped first; nothing was swapped";
-      return r;
-    }
-    Apply({value, t.revision});
-    r.kind = SwapResult::Kind::kSwapped;
+    if (t.current) Apply(*t.current);
+    r.kind = SwapResult::Kind::kConflict;
     r.state = state_.Snapshot();
+    r.detail = "another splitter swapped first; nothing was swapped";
+    return r;
+  }
+
+  SwapResult Swapped(const EtcdValue& v) {
+    SwapResult r;
+    r.kind = SwapResult::Kind::kSwapped;
+    r.state = ParseState(v.value).value_or(state_.Snapshot());
     return r;
   }
 
   void Watch() {
     if (stopping_) return;
+    if (watch_) watch_->Cancel();
+    watch_.reset();
+    rewatch_.cancel();
+    if (store_revision_ == 0) return RewatchLater();  // nothing read yet: Resync calls again
     const auto& urls = client_.endpoints();
     const Url& member = urls[watch_member_++ % urls.size()];
+    // From the store's revision as read, not the key's: an older one may be
+    // compacted away, and the key's history before it is already applied.
     watch_ = EtcdWatch::Start(
-        io_, member, client_.key(), revision_ + 1, [this](const EtcdValue& v) { Apply(v); },
+        io_, member, client_.key(), store_revision_ + 1, [this](const EtcdValue& v) { Apply(v); },
         [this](const std::string& why) {
           if (watch_failures_++ % 20 == 0) {
             log::Warn("state store: the etcd watch ended; re-reading and watching again",
                       {{"why", why}});
           }
-          rewatch_.expires_after(
-              Backoff(std::min(watch_failures_, 5), {.max = std::chrono::seconds(2)}));
-          rewatch_.async_wait([this](boost::system::error_code ec) {
-            if (ec || stopping_) return;
-            SyncOnce(/*create=*/false);
-            Watch();
-          });
+          RewatchLater();
         });
+  }
+
+  void RewatchLater() {
+    rewatch_.expires_after(Backoff(std::min(watch_failures_, 5), {.max = std::chrono::seconds(2)}));
+    rewatch_.async_wait([this](boost::system::error_code ec) {
+      if (ec || stopping_) return;
+      SyncOnce(/*create=*/false);
+      Watch();
+    });
   }
 
   void Resync() {
     if (stopping_) return;
     int64_t before = revision_;
     if (SyncOnce(/*create=*/false).ok()) {
-      if (revision_ != before) {
-        // The watch missed a change: it is not working, start another.
-        log::Warn("state store: a re-read found a change the watch missed; watching again",
-                  {{"revision", revision_}});
-        if (watch_) watch_->Cancel();
+      if (revision_ != before || !watch_) {
+        // The watch missed a change (or there is none): start another.
+        if (revision_ != before) {
+          log::Warn("state store: a re-read found a change the watch missed; watching again",
+                    {{"revision", revision_}});
+        }
         Watch();
       } else {
         watch_failures_ = 0;
@@ -274,6 +310,20 @@ class EtcdStateStore : public StateStore {
     resync_.async_wait([this](boost::system::error_code ec) {
       if (!ec) Resync();
     });
+  }
+
+  // The store's revision as last read; one that went backwards means etcd was
+  // restored from a snapshot or replaced: its key's revisions start over.
+  void Note(int64_t store_revision) {
+    if (store_revision <= 0) return;
+    if (store_revision < store_revision_ || store_revision < revision_) {
+      log::Warn(
+          "state store: etcd's revision went backwards (restored or a new cluster); "
+          "following its state from now on",
+          {{"was", store_revision_}, {"now", store_revision}});
+      revision_ = 0;
+    }
+    store_revision_ = store_revision;
   }
 
   void Reachable() {
@@ -307,8 +357,9 @@ class EtcdStateStore : public StateStore {
   std::shared_ptr<EtcdWatch> watch_;
   size_t watch_member_ = 0;
   int watch_failures_ = 0;
-  int64_t revision_ = 0;  // the mod_revision of the state applied; io_ thread only
-  bool stopping_ = false;
+  int64_t revision_ = 0;        // the mod_revision of the state applied; io_ thread only
+  int64_t store_revision_ = 0;  // the store's revision when last read; io_ thread only
+  std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   StoreHealth health_{.kind = "etcd"};
   std::thread thread_;

@@ -113,6 +113,17 @@ class WatchStream : public EtcdWatch, public std::enable_shared_from_this<WatchS
   }
 
   bool Line(std::string_view line) {
+    // etcd's own output never throws here; a proxy's or a future version's odd
+    // shape ends this watch (the owner re-reads), not the splitter.
+    try {
+      return Parse(line);
+    } catch (const json::exception& e) {
+      End(std::string("unexpected watch JSON: ") + e.what());
+      return false;
+    }
+  }
+
+  bool Parse(std::string_view line) {
     if (cancelled_) return false;
     json j = json::parse(line, nullptr, false);
     if (!j.is_object()) return true;  // blank or partial keep-alive bytes

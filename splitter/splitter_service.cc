@@ -102,6 +102,7 @@ class SplitterProcess {
                 {{"blue", ingest_.parked(Color::kBlue)}, {"green", ingest_.parked(Color::kGreen)}});
     }
     admin_server_.BeginDrain();
+    store_->Stop();  // a swap in flight answers while the admin thread still runs
     admin_workers_.Stop();
     ingest_workers_.Stop();
     admin_workers_.Join();

@@ -38,6 +38,8 @@ class StateStore {
   // for the whole fleet. `done` may run on another thread.
   virtual void Swap(Color expected_live, SwapDone done) = 0;
   virtual StoreHealth Health() const = 0;
+  // Before the process tears down what `done` callbacks use: no call after it.
+  virtual void Stop() {}
 };
 
 // Calls `on_change(state)` whenever the fleet changes the live color (the

@@ -3,6 +3,7 @@
 // concurrent swaps that swap once, a leader that dies, and every member down
 // (fail static) and back.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <future>
 #include <nlohmann/json.hpp>
@@ -156,6 +157,63 @@ TEST(Fleet, WithEveryMemberDownSplittersRouteByTheLastStateAndSwapsAnswer503) {
                         std::chrono::seconds(15)));
   EXPECT_EQ(f.Rollback(1, "blue"), 200u);
   EXPECT_TRUE(f.AllFollow("green", std::chrono::seconds(5)));
+}
+
+TEST(Fleet, AfterACompactionNewSplittersStillFollowByTheWatch) {
+  SKIP_WITHOUT_ETCD();
+  Fleet f(1);
+  // Other keys move the store's revision far past the state key's, then the
+  // history is compacted: a watch from the state key's own revision is refused.
+  for (int i = 0; i < 10; ++i) f.etcd->Put("/tandem/test/other", std::to_string(i));
+  f.etcd->Compact();
+  auto joined = std::make_unique<SplitterHarness>(
+      SplitterHarnessOptions{.extra_splitter_yaml = f.etcd->SplitterYaml()});
+  joined->Start();
+  f.members.push_back(std::move(joined));
+  // Each swap reaches the newcomer within a second (the watch, not the 2 s re-read).
+  std::string live = "green";
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_EQ(f.Rollback(0, live), 200u);
+    live = live == "green" ? "blue" : "green";
+    EXPECT_TRUE(f.AllFollow(live, std::chrono::seconds(1))) << "round " << round;
+  }
+  // Its watch held: it was not refused and replaced by re-reads.
+  EXPECT_EQ(f.members[1]->proc->Output().find("the etcd watch ended"), std::string::npos)
+      << f.members[1]->proc->Output();
+}
+
+TEST(Fleet, AKeyThatHoldsNoStateRefusesSwapsAndNewcomersWithoutACache) {
+  SKIP_WITHOUT_ETCD();
+  Fleet f(1);
+  f.etcd->Put("/tandem/state", "not a state");
+  auto r =
+      f.members[0]->Admin(http::Verb::post, "/admin/v1/rollback", R"({"expect_live":"green"})");
+  ASSERT_FALSE(r.ec);
+  EXPECT_EQ(r.res.result_int(), 500u);
+  EXPECT_NE(r.res.body().find("holds no splitter state"), std::string::npos) << r.res.body();
+  EXPECT_EQ(f.Live(0), "green");  // routing goes on by the last good state
+  SplitterHarness fresh(SplitterHarnessOptions{.extra_splitter_yaml = f.etcd->SplitterYaml()});
+  Process p({TandemBinary(), "splitter", "-c", fresh.config_path},
+            {std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+  auto code = p.Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(p.Output().find("holds no splitter state"), std::string::npos) << p.Output();
+}
+
+TEST(Fleet, SigtermDuringASwapThatWaitsForEtcdExitsCleanly) {
+  SKIP_WITHOUT_ETCD();
+  Fleet f(1);
+  for (int i = 0; i < 3; ++i) f.etcd->Kill(i);
+  // The swap rides out what could be an election for a few seconds.
+  auto swap = std::async(std::launch::async, [&] { return f.Rollback(0, "green"); });
+  ASSERT_TRUE(
+      f.members[0]->proc->WaitForLog("state store: etcd unreachable; routing by the last "
+                                     "state seen, swaps refused"));
+  f.members[0]->proc->Signal(SIGTERM);
+  EXPECT_EQ(f.members[0]->proc->Wait(), 0) << f.members[0]->proc->Output();
+  unsigned status = swap.get();
+  EXPECT_TRUE(status == 503u || status == 0u) << status;
 }
 
 TEST(Fleet, ASplitterThatCannotReachEtcdAndHasNoCacheRefusesToStart) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "common/fetch.h"
 #include "tests/support/stub_upstream.h"
 
@@ -81,18 +82,37 @@ bool EtcdCluster::WaitHealthy(int i, std::chrono::milliseconds limit) const {
       limit);
 }
 
+int64_t EtcdCluster::Put(const std::string& key, const std::string& value, int i) const {
+  auto r = http::Fetch(http::Verb::post, client_url(i) + "/v3/kv/put",
+                       nlohmann::json{{"key", Base64(key)}, {"value", Base64(value)}}.dump(), "",
+                       std::chrono::seconds(5));
+  EXPECT_FALSE(r.ec);
+  EXPECT_EQ(r.res.result_int(), 200u) << r.res.body();
+  auto j = nlohmann::json::parse(r.res.body(), nullptr, false);
+  return j.is_object() ? std::stoll(j["header"]["revision"].get<std::string>()) : 0;
+}
+
+void EtcdCluster::Compact(int i) const {
+  int64_t rev = Put("/tandem/test/compaction", "x", i);
+  auto r = http::Fetch(http::Verb::post, client_url(i) + "/v3/kv/compaction",
+                       nlohmann::json{{"revision", std::to_string(rev)}, {"physical", true}}.dump(),
+                       "", std::chrono::seconds(5));
+  EXPECT_FALSE(r.ec);
+  EXPECT_EQ(r.res.result_int(), 200u) << r.res.body();
+}
+
 int EtcdCluster::Leader() const {
   for (int i = 0; i < size(); ++i) {
-    auto r = http::Fetch(http::Verb::post, client_url(i) + "/v3/maintenance/status", "{}",
-                         "application/json", std::chrono::seconds(2));
+    auto r = http::Fetch(http::Verb::post, client_url(i) + "/v3/maintenance/status", "{}", "",
+                         std::chrono::seconds(2));
     if (r.ec || r.res.result_int() != 200) continue;
     auto j = nlohmann::json::parse(r.res.body(), nullptr, false);
     if (!j.is_object() || !j.contains("leader")) continue;
     std::string leader = j["leader"].get<std::string>();
     // The leader answers with its own id in the header.
     for (int k = 0; k < size(); ++k) {
-      auto rk = http::Fetch(http::Verb::post, client_url(k) + "/v3/maintenance/status", "{}",
-                            "application/json", std::chrono::seconds(2));
+      auto rk = http::Fetch(http::Verb::post, client_url(k) + "/v3/maintenance/status", "{}", "",
+                            std::chrono::seconds(2));
       if (rk.ec || rk.res.result_int() != 200) continue;
       auto jk = nlohmann::json::parse(rk.res.body(), nullptr, false);
       if (jk.is_object() && jk["header"].value("member_id", "") == leader) return k;

@@ -25,6 +25,10 @@ class EtcdCluster {
   void Start(int i);  // again, on the same data folder
   // Waits until member i answers /health with a leader; false on timeout.
   bool WaitHealthy(int i, std::chrono::milliseconds limit = std::chrono::seconds(30)) const;
+  // Writes `value` at `key` through member `i`; returns the store's revision after it.
+  int64_t Put(const std::string& key, const std::string& value, int i = 0) const;
+  // Compacts the store's history up to its current revision.
+  void Compact(int i = 0) const;
   // The index of the current leader, asked of the running members; -1 if none knows.
   int Leader() const;
 
