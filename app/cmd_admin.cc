@@ -1,7 +1,9 @@
 // status, promote, rollback: thin clients of the splitter's admin API.
+#include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "app/commands.h"
 #include "app/report_table.h"
@@ -37,7 +39,52 @@ int CheckConfig(const std::string& file) {
   return 0;
 }
 
-int ShowStatus(const std::string& file) {
+namespace {
+
+// "etcd, revision 42" or "etcd UNREACHABLE for 12 s (...)" or "state_file".
+std::string StoreLine(const json& state) {
+  if (!state.is_object() || !state.contains("store") || !state["store"].is_object()) return "?";
+  const json& st = state["store"];
+  if (st.value("kind", "") != "etcd") return "state_file";
+  std::string out = "etcd, revision " + std::to_string(st.value("revision", int64_t{0}));
+  if (!st.value("reachable", true)) {
+    int64_t since = st.value("unreachable_since_ms", int64_t{0});
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    out += ", UNREACHABLE for " + std::to_string((now - since) / 1000) + " s (" +
+           st.value("error", "") + "); routing by the last state seen, swaps refused";
+  }
+  return out;
+}
+
+// One line per splitter of a fleet: what it routes by, and whether they agree.
+bool PrintFleet(const std::vector<std::string>& admins, const std::string& token) {
+  std::set<std::string> lives;
+  std::cout << "fleet:\n";
+  for (const auto& a : admins) {
+    FetchResult r = Fetch(http::Verb::get, "http://" + a + "/admin/v1/state", "", token, kTimeout);
+    json j = r.ec ? json() : json::parse(r.res.body(), nullptr, false);
+    if (r.ec || r.res.result_int() != 200 || !j.is_object()) {
+      std::cout << "  " << a << "  unreachable ("
+                << (r.ec ? r.ec.message() : "status " + std::to_string(r.res.result_int()))
+                << ")\n";
+      lives.insert("?");
+      continue;
+    }
+    lives.insert(j.value("live", "?"));
+    std::cout << "  " << a << "  live " << j.value("live", "?") << "  store " << StoreLine(j)
+              << "\n";
+  }
+  bool agree = lives.size() == 1 && *lives.begin() != "?";
+  std::cout << (agree ? "  every splitter routes by the same live color\n"
+                      : "  the splitters DISAGREE or some cannot be reached\n");
+  return agree;
+}
+
+}  // namespace
+
+int ShowStatus(const std::string& file, const std::vector<std::string>& admins) {
   Config c = LoadConfig(file);
   std::string token = AdminToken(c);
   if (token.empty()) return NeedToken(c);
@@ -50,7 +97,9 @@ int ShowStatus(const std::string& file) {
   json s = json::parse(st.res.body(), nullptr, false);
   std::cout << "live:       " << s.value("live", "?") << "\n"
             << "candidate:  " << s.value("candidate", "?") << "\n"
-            << "mirroring:  " << s.value("mirror_fraction", 0.0) * 100 << "% of requests\n";
+            << "mirroring:  " << s.value("mirror_fraction", 0.0) * 100 << "% of requests\n"
+            << "state:      " << StoreLine(s) << "\n";
+  if (!admins.empty()) PrintFleet(admins, token);
   FetchResult rep = Fetch(http::Verb::get, c.splitter.compare_url + "/v1/report", "", "", kTimeout,
                           c.pipeline.tls_ca_file);
   json r = rep.ec ? json() : json::parse(rep.res.body(), nullptr, false);

@@ -4,13 +4,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 
 namespace tandem::app {
 
 int CheckConfig(const std::string& file);
-int ShowStatus(const std::string& file);
+// With `admins` (a fleet's splitters' admin HOST:PORT), also every splitter's view.
+int ShowStatus(const std::string& file, const std::vector<std::string>& admins = {});
 struct SwapOptions {
   bool force = false;
   std::string reason;

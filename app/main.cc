@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
 
   auto* status = app.add_subcommand("status", "live/candidate colors and the current verdict");
   status->add_option("-c,--config", config)->required();
+  std::vector<std::string> status_admins;
+  status->add_option("--admin", status_admins,
+                     "a fleet: each splitter's admin HOST:PORT, to show every splitter's view");
 
   tandem::app::SwapOptions so;
   auto* promote = app.add_subcommand("promote", "swap live and candidate, guarded by the verdict");
@@ -123,7 +126,7 @@ int main(int argc, char** argv) {
     if (*check) return tandem::app::CheckConfig(check_file);
     if (*splitter) return tandem::splitter::RunSplitter(config);
     if (*up) return tandem::app::Up(config, SelfPath(argv[0]));
-    if (*status) return tandem::app::ShowStatus(config);
+    if (*status) return tandem::app::ShowStatus(config, status_admins);
     if (*promote) return tandem::app::Promote(config, so);
     if (*rollback) return tandem::app::Rollback(config, so);
     if (*replay) return tandem::app::Replay(config, ro);

@@ -11,6 +11,7 @@
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/process.h"
 #include "tests/support/splitter_harness.h"
+#include "tests/support/test_config.h"
 
 namespace tandem::testing {
 namespace {
@@ -86,6 +87,34 @@ TEST(Fleet, ASwapThroughOneSplitterIsFollowedByTheOthersWithinASecond) {
   ASSERT_FALSE(r.ec);
   EXPECT_EQ(r.res.result_int(), 202u);
   EXPECT_GT(f.members[2]->blue->WaitFor(blue_before + 1), blue_before);
+}
+
+TEST(Fleet, StatusShowsEverySplittersViewAndTheStoresRevision) {
+  SKIP_WITHOUT_ETCD();
+  Fleet f(2);
+  ASSERT_EQ(f.Rollback(0, "green"), 200u);
+  ASSERT_TRUE(f.AllFollow("blue", std::chrono::seconds(5)));
+  // The CLI reads splitter 0's config, with its real admin port.
+  TempDir cli;
+  TestConfig c = f.members[0]->config;
+  c.admin_listen = "127.0.0.1:" + std::to_string(f.members[0]->admin_port);
+  std::string cfg = c.Write(cli.path());
+  std::vector<std::string> argv = {TandemBinary(), "status", "-c", cfg};
+  for (auto& m : f.members) {
+    argv.push_back("--admin");
+    argv.push_back("127.0.0.1:" + std::to_string(m->admin_port));
+  }
+  Process status(argv, {std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+  ASSERT_EQ(status.Wait(), 0) << status.Output();
+  std::string out = status.Output();
+  EXPECT_NE(out.find("live:       blue"), std::string::npos) << out;
+  EXPECT_NE(out.find("state:      etcd, revision "), std::string::npos) << out;
+  EXPECT_NE(out.find("every splitter routes by the same live color"), std::string::npos) << out;
+  for (auto& m : f.members) {
+    EXPECT_NE(out.find("127.0.0.1:" + std::to_string(m->admin_port) + "  live blue"),
+              std::string::npos)
+        << out;
+  }
 }
 
 TEST(Fleet, TwoConcurrentRollbacksWithOneExpectLiveSwapOnce) {
