@@ -54,6 +54,13 @@ struct Fleet {
                                json{{"expect_live", expect_live}}.dump());
     return r.ec ? 0 : r.res.result_int();
   }
+  // A forced promotion (the stand-in compare has no verdict): the same swap path.
+  unsigned Promote(int i, const std::string& expect_live) {
+    auto r = members[i]->Admin(
+        http::Verb::post, "/admin/v1/promote",
+        json{{"force", true}, {"reason", "fleet test"}, {"expect_live", expect_live}}.dump());
+    return r.ec ? 0 : r.res.result_int();
+  }
   double Swaps(const char* kind) {
     double n = 0;
     for (auto& m : members) {
@@ -69,14 +76,14 @@ struct Fleet {
 #define SKIP_WITHOUT_ETCD() \
   if (OnPath("etcd").empty()) GTEST_SKIP() << "etcd-server is not installed (scripts/deps.sh)"
 
-TEST(Fleet, ASwapThroughOneSplitterIsFollowedByTheOthersWithinASecond) {
+TEST(Fleet, APromotionThroughOneSplitterIsFollowedByTheOthersWithinASecond) {
   SKIP_WITHOUT_ETCD();
   Fleet f;
   ASSERT_TRUE(f.AllFollow("green", std::chrono::seconds(5)));  // initial_live, created once
   json before = f.State(1);
   EXPECT_EQ(before["store"]["kind"], "etcd");
   EXPECT_TRUE(before["store"]["reachable"].get<bool>());
-  ASSERT_EQ(f.Rollback(0, "green"), 200u);
+  ASSERT_EQ(f.Promote(0, "green"), 200u);
   // The watch carries it: well within a second (the re-read every 2 s would not).
   EXPECT_TRUE(f.AllFollow("blue", std::chrono::seconds(1)));
   EXPECT_GT(f.State(2)["store"]["revision"].get<int64_t>(),
@@ -134,18 +141,18 @@ TEST(Fleet, TwoConcurrentRollbacksWithOneExpectLiveSwapOnce) {
   EXPECT_EQ(f.Swaps("rollback"), 5);
 }
 
-TEST(Fleet, WithTheLeaderKilledASwapStillSucceeds) {
+TEST(Fleet, WithTheLeaderKilledAPromotionStillSucceeds) {
   SKIP_WITHOUT_ETCD();
   Fleet f;
   ASSERT_TRUE(f.AllFollow("green", std::chrono::seconds(5)));
   int leader = f.etcd->Leader();
   ASSERT_GE(leader, 0);
   f.etcd->Kill(leader);
-  EXPECT_EQ(f.Rollback(0, "green"), 200u) << f.members[0]->proc->Output();
+  EXPECT_EQ(f.Promote(0, "green"), 200u) << f.members[0]->proc->Output();
   EXPECT_TRUE(f.AllFollow("blue", std::chrono::seconds(5)));
 }
 
-TEST(Fleet, WithEveryMemberDownSplittersRouteByTheLastStateAndSwapsAnswer503) {
+TEST(Fleet, WithEveryMemberDownSplittersRouteByTheLastStateAndPromotionsAnswer503) {
   SKIP_WITHOUT_ETCD();
   Fleet f(2);
   ASSERT_EQ(f.Rollback(0, "green"), 200u);
@@ -153,7 +160,8 @@ TEST(Fleet, WithEveryMemberDownSplittersRouteByTheLastStateAndSwapsAnswer503) {
   for (int i = 0; i < 3; ++i) f.etcd->Kill(i);
 
   // Swaps are refused, never made locally.
-  EXPECT_EQ(f.Rollback(1, "blue"), 503u);
+  EXPECT_EQ(f.Promote(1, "blue"), 503u);
+  EXPECT_EQ(f.Rollback(0, "blue"), 503u);
   EXPECT_EQ(f.Live(0), "blue");
   EXPECT_EQ(f.Live(1), "blue");
   // The store says so, and since when.
@@ -184,7 +192,7 @@ TEST(Fleet, WithEveryMemberDownSplittersRouteByTheLastStateAndSwapsAnswer503) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(f.etcd->WaitHealthy(i));
   ASSERT_TRUE(PollUntil([&] { return f.State(1)["store"].value("reachable", false); },
                         std::chrono::seconds(15)));
-  EXPECT_EQ(f.Rollback(1, "blue"), 200u);
+  EXPECT_EQ(f.Promote(1, "blue"), 200u);
   EXPECT_TRUE(f.AllFollow("green", std::chrono::seconds(5)));
 }
 
