@@ -4,19 +4,12 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
+
 namespace tandem::app {
 namespace {
 
 using json = nlohmann::json;
-
-std::string Clock(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
-}
 
 uint64_t U(const json& j, const char* key) {
   return j.contains(key) && j[key].is_number_unsigned() ? j[key].get<uint64_t>() : 0;
@@ -57,7 +50,7 @@ void PrintReport(const json& r, std::ostream& out) {
       state = w.value("thin", false) ? "pass (too few events)" : "pass";
     }
     int64_t start = w.value("start_ms", int64_t{0}), end = w.value("end_ms", int64_t{0});
-    out << std::left << std::setw(20) << (Clock(start) + "-" + Clock(end)) << std::right
+    out << std::left << std::setw(20) << (UtcClock(start) + "-" + UtcClock(end)) << std::right
         << std::setw(9) << U(w, "live_count") << std::setw(11) << U(w, "candidate_count")
         << std::setw(10) << U(w, "missing_in_candidate") << std::setw(10) << U(w, "missing_in_live")
         << std::setw(10) << U(w, "mismatched") << std::setw(10) << payloads << "  " << state

@@ -23,7 +23,9 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
-namespace {
+// Named, not anonymous: Server::Impl holds these (and a unity build would
+// otherwise warn that an external type uses an internal one).
+namespace server_detail {
 
 // After an error answer that closes the connection (413, 400), what the client
 // is still sending is read and dropped for a while before the close, as nginx's
@@ -41,7 +43,9 @@ struct SessionSet {
   std::list<Session*> idle;
 };
 
-}  // namespace
+}  // namespace server_detail
+using server_detail::Session;
+using server_detail::SessionSet;
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(IoWorkers& w, ServerOptions o, Handler& h)
@@ -64,7 +68,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::atomic<bool> draining{false};
 };
 
-namespace {
+namespace server_detail {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -307,7 +311,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool forgotten_ = false;
 };
 
-}  // namespace
+}  // namespace server_detail
 
 void Server::Impl::Accept() {
   size_t idx = workers.Next();

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/clock.h"
+
 namespace tandem::compare {
 namespace {
 
@@ -35,15 +37,6 @@ std::string Esc(const std::string& s) {
     }
   }
   return out;
-}
-
-std::string Clock(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
 }
 
 std::string Fmt(const char* f, double v) {
@@ -99,7 +92,7 @@ std::string DriftChart(const Report& r) {
     svg += "<rect class=\"bar\" x=\"" + Fmt("%.1f", i * bw + 1) + "\" y=\"" + Fmt("%.1f", top) +
            "\" width=\"" + Fmt("%.1f", std::max(bw - 2, 1.0)) + "\" height=\"" +
            Fmt("%.1f", std::max(height, 1.0)) + "\" fill=\"" + color + "\"><title>" +
-           Clock(win.start_ms) + ": drift " + Pct(d) + "</title></rect>";
+           UtcClock(win.start_ms) + ": drift " + Pct(d) + "</title></rect>";
   }
   svg += "<text x=\"4\" y=\"12\" font-size=\"11\">+" + Pct(scale) + "</text><text x=\"4\" y=\"" +
          std::to_string(h - 4) + "\" font-size=\"11\">-" + Pct(scale) +
@@ -109,7 +102,7 @@ std::string DriftChart(const Report& r) {
 }
 
 std::string WindowDetail(const WindowReport& w) {
-  std::string out = "<h2>Window " + Clock(w.start_ms) + "&ndash;" + Clock(w.end_ms) +
+  std::string out = "<h2>Window " + UtcClock(w.start_ms) + "&ndash;" + UtcClock(w.end_ms) +
                     " UTC, by event</h2><table id=\"events\"><tr><th>event</th><th>live</th>"
                     "<th>candidate</th><th>drift</th><th>missing in candidate</th>"
                     "<th>missing in live</th><th>body differs</th><th>example ids</th></tr>";
@@ -177,7 +170,7 @@ std::string RenderReportPage(const Report* report) {
          "</span></h1><p>live <b id=\"live\">" + Esc(r.live.empty() ? "unknown" : r.live) +
          "</b>, candidate <b id=\"candidate\">" +
          Esc(r.candidate.empty() ? "unknown" : r.candidate) + "</b>; report of " +
-         Clock(r.generated_at_ms) + " UTC, refreshes every 10 s.</p>";
+         UtcClock(r.generated_at_ms) + " UTC, refreshes every 10 s.</p>";
   out += "<p id=\"evidence\">" + Esc(r.evidence.sentence) + "</p>";
   if (!r.evidence.needed.empty())
     out += "<p id=\"needed\"><b>Still needed:</b> " + Esc(r.evidence.needed) + ".</p>";
@@ -206,7 +199,7 @@ std::string RenderReportPage(const Report* report) {
                                                            : "pass";
     if (w.state == WindowState::kJudged && (!w.pass || !latest || latest->pass)) latest = &w;
     out += "<tr class=\"" + std::string(state == "FAIL" ? "FAIL" : "") + "\">" +
-           Td(Clock(w.start_ms) + "&ndash;" + Clock(w.end_ms)) + Td(w.live_count) +
+           Td(UtcClock(w.start_ms) + "&ndash;" + UtcClock(w.end_ms)) + Td(w.live_count) +
            Td(w.candidate_count) + Td(w.missing_in_candidate) + Td(w.missing_in_live) +
            Td(w.mismatched) + Td(payloads) + Td(state) + "</tr>";
   }

@@ -4,19 +4,11 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/clock.h"
 #include "compare/loss_bound.h"
 
 namespace tandem::compare {
 namespace {
-
-std::string Clock(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
-}
 
 std::string Percent(double ratio) {
   char buf[32];
@@ -55,7 +47,7 @@ std::string Quoted(const std::string& s) { return "'" + s + "'"; }
 }  // namespace
 
 std::string WindowName(int64_t start_ms, int64_t end_ms) {
-  return Clock(start_ms) + "-" + Clock(end_ms) + " UTC";
+  return UtcClock(start_ms) + "-" + UtcClock(end_ms) + " UTC";
 }
 
 const char* VerdictName(Verdict v) {

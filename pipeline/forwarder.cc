@@ -158,17 +158,15 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
         if (!ec && !Retryable(code) && others_since_first) {
           return Park(slot, "trace answered " + why);
         }
-        // A failure counts toward the budget only when it is about this event:
-        // trace answered it (not a gateway's "not now") and takes others, or
-        // others went through since its last failure. An event caught by a trace
-        // crash fails on every resend while trace restarts, however long that
-        // takes, and must wait, not be parked.
+        // A failure counts toward the budget only when it may be about this
+        // event: trace answered it (not a gateway's "not now"), or others went
+        // through since its last failure. An event caught by a trace crash fails
+        // on every resend while trace restarts, however long that takes, and
+        // must wait, not be parked.
         const bool answered = !ec && code != 502 && code != 503 && code != 504;
-        if (others_since_last || (answered && others_since_first)) {
-          ++slot->failures_while_flowing;
-        }
-        if (slot->failures_while_flowing >= kRetryBudget) {
-          return Park(slot, "failed " + std::to_string(slot->failures_while_flowing) +
+        if (answered || others_since_last) ++slot->counted_failures;
+        if (slot->counted_failures >= kRetryBudget && others_since_first) {
+          return Park(slot, "failed " + std::to_string(slot->counted_failures) +
                                 " times while trace took other events; last: " + why);
         }
         metrics_.forward_retries.Increment();

@@ -47,7 +47,7 @@ class Forwarder {
     int attempts = 0;
     uint64_t oks_at_first_send = 0;    // oks_ when it was first sent
     uint64_t oks_at_last_failure = 0;  // oks_ when its last send failed
-    int failures_while_flowing = 0;    // failures that count toward kRetryBudget
+    int counted_failures = 0;          // failures that count toward kRetryBudget
     int park_attempts = 0;             // failed tries to record it as trace_refused
   };
   void Pump();

@@ -7,7 +7,7 @@ namespace tandem::pipeline {
 namespace {
 constexpr uint64_t kFullBatchBytes = 64 * 1024;
 constexpr auto kBatchWait = std::chrono::milliseconds(50);
-constexpr auto kSaveEvery = std::chrono::seconds(1);
+constexpr auto kCheckpointEvery = std::chrono::seconds(1);
 }  // namespace
 
 Loader::Loader(Spool& spool, Dataset& dataset, Checkpoint checkpoint, DeadLetter& dead_letter,
@@ -129,7 +129,7 @@ void Loader::Run() {
     // Rows are idempotent by tandem_id, so the checkpoint may lag a committed batch
     // (a crash then reloads a few rows, stored once); saving it at most once a
     // second keeps its fsyncs off the acks' path. Stop() saves the last position.
-    if (auto now = std::chrono::steady_clock::now(); now - last_save >= kSaveEvery) {
+    if (auto now = std::chrono::steady_clock::now(); now - last_save >= kCheckpointEvery) {
       if (auto ec = checkpoint_.Save(batch.next)) {
         log::Error("cannot save the loader checkpoint", {{"error", ec.message()}});
       } else {

@@ -16,8 +16,8 @@
 namespace tandem::compare {
 namespace {
 
-constexpr int64_t kMinute = 60000;
-constexpr int64_t kStart = 1767225600000;
+using testing::kMinute;
+using testing::kStart;
 // The calibration's figures need 20 runs; the sanitizer pass, where one run is
 // ~25x slower, sets TANDEM_CALIBRATION_RUNS to check the same code on fewer.
 int Runs() {

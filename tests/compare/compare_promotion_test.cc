@@ -18,7 +18,6 @@ namespace tandem::testing {
 namespace {
 
 using json = nlohmann::json;
-const std::string kTokenEnv = std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken;
 
 // A splitter and compare over two SQLite datasets holding four settled windows
 // of generated traffic (green live, blue the candidate).

@@ -22,8 +22,8 @@ namespace {
 using testing::GeneratedTraffic;
 using testing::TrafficSpec;
 
-constexpr int64_t kMinute = 60000;
-constexpr int64_t kStart = 1767225600000;  // 2026-01-01 00:00 UTC, a window boundary
+using testing::kMinute;
+using testing::kStart;
 
 class CompareOnGenerated : public ::testing::Test {
  protected:

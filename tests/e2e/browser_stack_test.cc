@@ -24,7 +24,6 @@ namespace tandem::testing {
 namespace {
 
 using json = nlohmann::json;
-const std::string kTokenEnv = std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

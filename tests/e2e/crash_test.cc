@@ -20,7 +20,6 @@ namespace tandem::testing {
 namespace {
 
 using json = nlohmann::json;
-const std::string kTokenEnv = std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken;
 
 std::set<std::string> Ids(const std::string& db, const std::string& sql) {
   std::set<std::string> out;

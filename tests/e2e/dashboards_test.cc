@@ -196,8 +196,7 @@ TEST(Dashboards, EveryPanelAndRuleReturnsDataFromARealPrometheusOverTheStack) {
       "  windows_required: 2\n";
   c.extra = "pipeline:\n  allowlist:\n    events:\n      pageview: [path]\n      signup: [plan]\n";
   std::string cfg = c.Write(dir.path());
-  Process up({TandemBinary(), "up", "-c", cfg},
-             {std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+  Process up({TandemBinary(), "up", "-c", cfg}, {kTokenEnv});
   ASSERT_TRUE(WaitForStack(up)) << up.Output();
 
   // Traffic until the test is done: bounded in count and time.

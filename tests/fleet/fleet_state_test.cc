@@ -111,7 +111,7 @@ TEST(Fleet, StatusShowsEverySplittersViewAndTheStoresRevision) {
     argv.push_back("--admin");
     argv.push_back("127.0.0.1:" + std::to_string(m->admin_port));
   }
-  Process status(argv, {std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+  Process status(argv, {kTokenEnv});
   ASSERT_EQ(status.Wait(), 0) << status.Output();
   std::string out = status.Output();
   EXPECT_NE(out.find("live:       blue"), std::string::npos) << out;
@@ -230,8 +230,7 @@ TEST(Fleet, AKeyThatHoldsNoStateRefusesSwapsAndNewcomersWithoutACache) {
   EXPECT_NE(r.res.body().find("holds no splitter state"), std::string::npos) << r.res.body();
   EXPECT_EQ(f.Live(0), "green");  // routing goes on by the last good state
   SplitterHarness fresh(SplitterHarnessOptions{.extra_splitter_yaml = f.etcd->SplitterYaml()});
-  Process p({TandemBinary(), "splitter", "-c", fresh.config_path},
-            {std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+  Process p({TandemBinary(), "splitter", "-c", fresh.config_path}, {kTokenEnv});
   auto code = p.Wait(std::chrono::seconds(30));
   ASSERT_TRUE(code.has_value());
   EXPECT_NE(*code, 0);
@@ -258,8 +257,7 @@ TEST(Fleet, ASplitterThatCannotReachEtcdAndHasNoCacheRefusesToStart) {
   SplitterHarness s(SplitterHarnessOptions{
       .extra_splitter_yaml =
           "  etcd:\n    endpoints: [\"http://127.0.0.1:" + std::to_string(ClosedPort()) + "\"]\n"});
-  Process p({TandemBinary(), "splitter", "-c", s.config_path},
-            {std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+  Process p({TandemBinary(), "splitter", "-c", s.config_path}, {kTokenEnv});
   auto code = p.Wait(std::chrono::seconds(30));
   ASSERT_TRUE(code.has_value());
   EXPECT_NE(*code, 0);

@@ -163,7 +163,7 @@ TEST(SplitterAdmin, TheCliSendsExpectLiveSoARepeatedRollbackIsHarmless) {
   auto cli = [&](std::vector<std::string> args) {
     std::vector<std::string> argv = {TandemBinary()};
     argv.insert(argv.end(), args.begin(), args.end());
-    Process p(argv, {std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken});
+    Process p(argv, {kTokenEnv});
     auto code = p.Wait();
     return std::make_pair(code.value_or(-1), p.Output());
   };

@@ -12,6 +12,9 @@
 
 namespace tandem::testing {
 
+inline constexpr int64_t kMinute = 60000;
+inline constexpr int64_t kStart = 1767225600000;  // 2026-01-01 00:00 UTC, a window boundary
+
 struct TrafficSpec {
   int64_t start_ms = 0;  // first window's start (a multiple of window_ms)
   int64_t window_ms = 60000;

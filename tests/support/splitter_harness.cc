@@ -35,7 +35,7 @@ void SplitterHarness::WriteConfig(const std::string& extra) {
 void SplitterHarness::Start() {
   proc = std::make_unique<Process>(
       std::vector<std::string>{TandemBinary(), "splitter", "-c", config_path},
-      std::vector<std::string>{std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken}, opts.limits);
+      std::vector<std::string>{kTokenEnv}, opts.limits);
   auto line = proc->WaitForLog("listening");
   if (!line) throw std::runtime_error("the splitter did not start:\n" + proc->Output());
   ingest_port = (*line)["ingest_port"].get<uint16_t>();

@@ -13,6 +13,9 @@
 namespace tandem::testing {
 
 inline constexpr const char* kAdminToken = "test-admin-token-0123456789";
+// The environment entry that hands the token to a `tandem` process (the test
+// config's admin_token_env).
+inline const std::string kTokenEnv = std::string("TANDEM_TEST_ADMIN_TOKEN=") + kAdminToken;
 
 struct SplitterHarnessOptions {
   std::string extra_splitter_yaml;  // more keys under `splitter:`, each line indented by 2
