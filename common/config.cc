@@ -302,6 +302,18 @@ void CheckNothingShared(const Config& c, const YAML::Node& root) {
         "colors.green.dataset: the same dataset as colors.blue.dataset; each color needs its own "
         "(compare would judge a color against itself)");
   }
+  for (const auto& g : c.green.dispatchers) {
+    for (const auto& b : c.blue.dispatchers) {
+      if (!SameListener(g, b)) continue;
+      FailAt(c.file,
+             MarkOf(root, {{"colors", "green", "dispatchers"},
+                           {"colors", "blue", "dispatchers"},
+                           {"colors", "green", "dispatcher_listen"}}),
+             "colors.green.dispatchers: " + g.ToString() +
+                 " is also a dispatcher of colors.blue; each color needs its own dispatchers "
+                 "(one would take the other's copies)");
+    }
+  }
   std::string blue_spool =
       fs::path(ForColor(c.blue.spool_dir, Color::kBlue)).lexically_normal().string();
   std::string green_spool =

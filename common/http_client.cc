@@ -57,6 +57,7 @@ class ConnectionT final : public Connection {
           error_code ignored;
           beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ignored);
           if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+            (void)deadline;  // only the TLS handshake below needs it
             done(ec);
           } else {
             if (!SSL_set_tlsext_host_name(stream_.native_handle(), host_.c_str())) {

@@ -163,8 +163,16 @@ void Forwarder::Send(std::shared_ptr<Slot> slot) {
         // through since its last failure. An event caught by a trace crash fails
         // on every resend while trace restarts, however long that takes, and
         // must wait, not be parked.
-        const bool answered = !ec && code != 502 && code != 503 && code != 504;
-        if (answered || others_since_last) ++slot->counted_failures;
+        // A "not now" answer (408, 429, a gateway's 502-504) is like no answer.
+        const bool answered = !ec && Retryable(code) && code != 408 && code != 429 && code != 502 &&
+                              code != 503 && code != 504;
+        // The first answer counts even before anything else went through (the
+        // poison event may be the first one sent); later ones only once others
+        // flow, so failures during a trace outage do not pile up against events
+        // that then fail once after trace is back.
+        if (others_since_last || (answered && (others_since_first || slot->attempts == 1))) {
+          ++slot->counted_failures;
+        }
         if (slot->counted_failures >= kRetryBudget && others_since_first) {
           return Park(slot, "failed " + std::to_string(slot->counted_failures) +
                                 " times while trace took other events; last: " + why);

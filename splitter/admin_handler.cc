@@ -202,6 +202,11 @@ void AdminHandler::Ready(http::Respond respond) {
   };
   auto probe =
       std::make_shared<Probe>(Probe{dispatchers_[Index(live)].size(), false, std::move(respond)});
+  if (probe->remaining == 0) {
+    return Reply(probe->respond, "readyz",
+                 Json(http::Status::service_unavailable,
+                      {{"error", "the live color has no dispatchers"}, {"live", ColorName(live)}}));
+  }
   for (auto& pool : dispatchers_[Index(live)]) {
     http::Request req{http::Verb::get, "/healthz", 11};
     pool->Send(std::move(req), kReadyTimeout,

@@ -74,8 +74,9 @@ void CandidateMirror::Attempt(http::Request&& req, bool probe, Clock::time_point
         auto now = Clock::now();
         if (resend) --resending_;
         if (ec != http::kPoolFull) metrics_.Dispatcher(color_, address, OutcomeOf(ec, res));
-        if (ec && ec != boost::beast::error::timeout && ec != http::kPoolFull) {
-          dispatchers_->Failed(address, now);  // its next copies go to the others
+        if (ec && ec != http::kPoolFull) {
+          // Refused, dropped or silent: its next copies go to the others.
+          dispatchers_->Failed(address, now);
         } else if (!ec) {
           dispatchers_->Answered(address);
         }

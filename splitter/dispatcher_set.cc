@@ -1,33 +1,42 @@
 #include "splitter/dispatcher_set.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "common/backoff.h"
 
 namespace tandem::splitter {
 
 DispatcherSet::DispatcherSet(boost::asio::io_context& io, const std::vector<HostPort>& addresses,
-                             http::PoolLimits limits) {
+                             http::PoolLimits limits)
+    : max_waiting_(limits.max_waiting) {
+  if (addresses.empty()) throw std::invalid_argument("a color needs at least one dispatcher");
   for (const auto& a : addresses) {
     members_.push_back({http::ClientPool::Create(io, http::Upstream::Of(a), limits)});
   }
 }
 
-size_t DispatcherSet::Pick(Clock::time_point now, size_t except) {
+size_t DispatcherSet::Pick(Clock::time_point now, uint64_t tried) {
   const size_t n = members_.size();
   if (n == 1) return 0;
+  auto was_tried = [tried](size_t i) { return i < 64 && (tried >> i & 1); };
+  auto full = [this](size_t i) {
+    return max_waiting_ > 0 && members_[i].pool->waiting() >= max_waiting_;
+  };
   for (size_t k = 0; k < n; ++k) {
     size_t i = (next_ + k) % n;
-    if (i == except || members_[i].down_until > now) continue;
+    if (was_tried(i) || members_[i].down_until > now || full(i)) continue;
     next_ = i + 1;
     return i;
   }
-  // Every other address is skipped: the one due back first.
-  size_t best = except == 0 ? 1 : 0;
+  // Nothing is usable: the untried address due back first (or any, if all were tried).
+  size_t best = SIZE_MAX;
   for (size_t i = 0; i < n; ++i) {
-    if (i != except && members_[i].down_until < members_[best].down_until) best = i;
+    if (was_tried(i)) continue;
+    if (best == SIZE_MAX || members_[i].down_until < members_[best].down_until) best = i;
   }
-  return best;
+  if (best != SIZE_MAX) return best;
+  return next_++ % n;
 }
 
 void DispatcherSet::Failed(size_t i, Clock::time_point now) {

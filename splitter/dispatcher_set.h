@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,9 +29,10 @@ class DispatcherSet {
                 http::PoolLimits limits = {});
 
   size_t size() const { return members_.size(); }
-  // The next address to use: round robin over those not skipped; `except` (an
-  // address a request already failed on) is avoided when another is usable.
-  size_t Pick(Clock::time_point now, size_t except = SIZE_MAX);
+  // The next address to use: round robin over those not skipped (down, or with
+  // a full queue); addresses in `tried` (bit i: a request already failed on
+  // address i) are avoided while another is usable.
+  size_t Pick(Clock::time_point now, uint64_t tried = 0);
   http::ClientPool& pool(size_t i) { return *members_[i].pool; }
   // The connection to `i` failed (refused, reset, dropped): skip it for a while.
   void Failed(size_t i, Clock::time_point now);
@@ -46,6 +48,7 @@ class DispatcherSet {
     int failures = 0;
   };
   std::vector<Member> members_;
+  size_t max_waiting_ = 0;
   size_t next_ = 0;
 };
 

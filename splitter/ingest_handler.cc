@@ -1,5 +1,6 @@
 #include "splitter/ingest_handler.h"
 
+#include <bit>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
@@ -187,30 +188,47 @@ void IngestHandler::Forward(Worker& w, http::Request&& up, Color live, http::Res
   live_inflight_[Index(live)].fetch_add(1, std::memory_order_relaxed);
   auto start = Clock::now();
   size_t address = w.live[Index(live)]->Pick(start);
-  SendLive(w, std::move(up), live, address, 1, start, std::move(respond), origin);
+  SendLive(w, std::move(up), live, address, 0, start, std::move(respond), origin);
 }
 
+namespace {
+
+// The dispatcher surely has not seen the request: it can go to another one
+// without the event reaching trace (and the vendors) twice.
+bool NeverReached(const boost::system::error_code& ec) {
+  namespace error = boost::asio::error;
+  return ec == error::connection_refused || ec == error::host_unreachable ||
+         ec == error::network_unreachable;
+}
+
+}  // namespace
+
 void IngestHandler::SendLive(Worker& w, http::Request&& up, Color live, size_t address,
-                             size_t tries, Clock::time_point start, http::Respond respond,
+                             uint64_t tried, Clock::time_point start, http::Respond respond,
                              const std::string& origin) {
-  auto timeout = std::chrono::milliseconds(w.settings->upstream_timeout_ms);
+  // One timeout for the client's request, however many dispatchers it takes.
+  auto budget = std::chrono::milliseconds(w.settings->upstream_timeout_ms);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(start + budget - Clock::now());
   DispatcherSet& set = *w.live[Index(live)];
+  tried |= address < 64 ? uint64_t{1} << address : 0;
   // The worker (and its set) outlives every callback its pools run.
   set.pool(address).SendReturning(
-      std::move(up), timeout,
-      [this, &w, &set, live, address, tries, start, origin, respond = std::move(respond)](
+      std::move(up), std::max(left, std::chrono::milliseconds(1)),
+      [this, &w, &set, live, address, tried, start, origin, respond = std::move(respond)](
           boost::system::error_code ec, http::Response&& res, http::Request&& sent) mutable {
         metrics_.Dispatcher(live, address, OutcomeOf(ec, res));
-        const bool connection_failed = ec && ec != beast::error::timeout;
-        if (connection_failed) {
-          auto now = Clock::now();
+        auto now = Clock::now();
+        if (ec) {
+          // Refused, dropped or silent (a host that is off): skip it for a while.
           set.Failed(address, now);
-          if (tries < set.size()) {
-            size_t next = set.Pick(now, address);
-            return SendLive(w, std::move(sent), live, next, tries + 1, start, std::move(respond),
+          size_t tries = static_cast<size_t>(std::popcount(tried));
+          if (NeverReached(ec) && tries < set.size() &&
+              now < start + std::chrono::milliseconds(w.settings->upstream_timeout_ms)) {
+            size_t next = set.Pick(now, tried);
+            return SendLive(w, std::move(sent), live, next, tried, start, std::move(respond),
                             origin);
           }
-        } else if (!ec) {
+        } else {
           set.Answered(address);
         }
         live_inflight_[Index(live)].fetch_sub(1, std::memory_order_relaxed);

@@ -54,12 +54,12 @@ class IngestHandler : public http::Handler {
     std::unique_ptr<DispatcherSet> live[2];
     std::unique_ptr<CandidateMirror> mirror[2];
   };
-  // Sends the live copy; a connection that fails is retried on the color's other
-  // dispatchers (each at most once): the event was not answered, and raw keeps
-  // one row per tandem_id, so a second send is safe.
+  // Sends the live copy; one a dispatcher could not even take (connection
+  // refused, host unreachable: nothing was written) is sent to the color's next
+  // dispatcher (each at most once), within the one upstream timeout.
   void Forward(Worker& w, http::Request&& up, Color live, http::Respond respond,
                const std::string& origin);
-  void SendLive(Worker& w, http::Request&& up, Color live, size_t address, size_t tries,
+  void SendLive(Worker& w, http::Request&& up, Color live, size_t address, uint64_t tried,
                 std::chrono::steady_clock::time_point start, http::Respond respond,
                 const std::string& origin);
   void Finish(http::Respond& respond, http::Response&& res, const std::string& origin);

@@ -125,6 +125,21 @@ TEST(Config, TheColorsNeverShareASpool) {
       "(/etc/tandem/var/blue-spool) as colors.blue.spool_dir; each color needs its own spool");
 }
 
+TEST(Config, TheColorsNeverShareADispatcher) {
+  std::string y = kMinimal;
+  y.insert(y.find("    trace_listen: \"127.0.0.1:8281\""),
+           "    dispatchers: [\"127.0.0.1:8280\", \"127.0.0.1:8180\"]\n");
+  EXPECT_EQ(ErrorOf(y),
+            "/etc/tandem/t.yaml:11:18: colors.green.dispatchers: 127.0.0.1:8180 is also a "
+            "dispatcher of colors.blue; each color needs its own dispatchers (one would take the "
+            "other's copies)");
+  // A list of its own is fine.
+  y = kMinimal;
+  y.insert(y.find("    trace_listen: \"127.0.0.1:8281\""),
+           "    dispatchers: [\"127.0.0.1:8280\", \"127.0.0.2:8280\"]\n");
+  EXPECT_EQ(ErrorOf(y), "");
+}
+
 TEST(Config, EveryListenerNeedsItsOwnAddress) {
   EXPECT_EQ(ErrorOf(With("trace_listen: \"127.0.0.1:8281\"", "trace_listen: \"127.0.0.1:8180\"")),
             "/etc/tandem/t.yaml:11:19: colors.green.trace_listen: 127.0.0.1:8180 is also "

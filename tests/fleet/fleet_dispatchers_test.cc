@@ -3,6 +3,7 @@
 // clients nothing, live or candidate.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
 
 #include "tests/support/dispatcher_harness.h"
@@ -64,6 +65,44 @@ TEST(Dispatchers, ALiveColorsTrafficIsSpreadOverItsDispatchersAndOneDownCostsNoE
   EXPECT_EQ(h.Metric("tandem_splitter_forwarded_total{color=\"green\",outcome=\"error\",role="
                      "\"live\"}"),
             0);
+}
+
+TEST(Dispatchers, ALiveCopyADispatcherMayHaveTakenIsNeverSentToAnother) {
+  // A dispatcher that read the request and then died may have spooled it: a
+  // second dispatcher would send the event through trace to the vendors again.
+  SplitterHarness h;
+  auto holding = std::make_unique<StubUpstream>();
+  holding->set_status(0);  // reads requests, never answers
+  h.config.green.extra = Addresses({holding->port(), h.green->port()});
+  h.WriteConfig("");
+  h.Start();
+  auto answer = std::async(std::launch::async, [&] { return h.Post(Event(1)); });
+  ASSERT_EQ(holding->WaitFor(1), 1u);
+  holding.reset();  // dies holding it
+  auto r = answer.get();
+  ASSERT_FALSE(r.ec);
+  EXPECT_EQ(r.res.result_int(), 502u);
+  EXPECT_EQ(h.green->count(), 0u);
+}
+
+TEST(Dispatchers, ADispatcherThatNeverAnswersIsSkippedNotTriedOnEveryOtherRequest) {
+  // A host that is off answers nothing, not even a reset: each request sent to
+  // it waits for the whole timeout. It must be skipped, like one that refuses.
+  SplitterHarness h(SplitterHarnessOptions{.extra_splitter_yaml = "  upstream_timeout_ms: 300\n"});
+  StubUpstream silent;
+  silent.set_status(0);
+  h.config.green.extra = Addresses({h.green->port(), silent.port()});
+  h.WriteConfig(h.opts.extra_splitter_yaml);
+  h.Start();
+  int timeouts = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto r = h.Post(Event(i));
+    ASSERT_FALSE(r.ec);
+    if (r.res.result_int() == 504) ++timeouts;
+  }
+  // Round robin alone would send it 20; the growing backoff a handful.
+  EXPECT_LE(timeouts, 8);
+  EXPECT_GE(h.green->count(), 32u);
 }
 
 TEST(Dispatchers, ACandidateDispatcherThatIsDownLosesNoCopies) {

@@ -204,6 +204,33 @@ TEST(Poison, AnEventInFlightWhenTraceDiesIsNotParkedHoweverLongTraceIsDown) {
   EXPECT_EQ(h.trace->received()[0].header("x-tandem-id"), TestId(0));
 }
 
+TEST(Poison, FailuresDuringAnOutageDoNotCountOnceTraceIsBack) {
+  // Trace fails everything (a broken build answering 500) for longer than the
+  // budget, then is fixed; one event then fails once more while the others flow.
+  // It gets its own budget again, not parked at once.
+  DispatcherHarness h;
+  h.trace->set_status(500);
+  h.Start();
+  ASSERT_EQ(PostAll(h, 0, 4).size(), 4u);
+  ASSERT_GE(
+      WaitForMetricAtLeast(h.MetricsUrl(), "tandem_dispatcher_forwarded_total{outcome=\"retry\"}",
+                           4 * 8, std::chrono::seconds(60)),
+      4 * 8);
+  h.trace->set_status_for(TestId(2), 503);
+  h.trace->set_status(202);
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 3,
+                            std::chrono::seconds(30)),
+            3);
+  // Event 2 fails again after the others went through.
+  size_t seen = h.trace->count();
+  ASSERT_GT(h.trace->WaitFor(seen + 1, std::chrono::seconds(30)), seen);
+  h.trace->set_status_for(TestId(2), 202);
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 4,
+                            std::chrono::seconds(30)),
+            4);
+  EXPECT_EQ(h.Metric("tandem_dispatcher_parked_total{reason=\"trace_refused\"}"), 0);
+}
+
 TEST(Poison, ATraceThatRefusesEverythingParksNothingAndEverythingFlowsOnceItIsFixed) {
   // A wrong trace_listen (another service answering 404) is not a poison event:
   // nothing is passed as trace_refused, events wait in the spool.
