@@ -8,6 +8,7 @@
 #include "app/commands.h"
 #include "app/report_table.h"
 #include "common/admin_api.h"
+#include "common/clock.h"
 #include "common/fetch.h"
 
 namespace tandem::app {
@@ -49,10 +50,7 @@ std::string StoreLine(const json& state) {
   std::string out = "etcd, revision " + std::to_string(st.value("revision", int64_t{0}));
   if (!st.value("reachable", true)) {
     int64_t since = st.value("unreachable_since_ms", int64_t{0});
-    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-    out += ", UNREACHABLE for " + std::to_string((now - since) / 1000) + " s (" +
+    out += ", UNREACHABLE for " + std::to_string((UnixMillis() - since) / 1000) + " s (" +
            st.value("error", "") + "); routing by the last state seen, swaps refused";
   }
   return out;

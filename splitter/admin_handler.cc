@@ -243,7 +243,8 @@ void AdminHandler::Swapped(const SwapResult& r, Color from, const char* kind,
                            const std::string& reason, http::Respond& respond) {
   switch (r.kind) {
     case SwapResult::Kind::kSwapped:
-      splitter_metrics_.SetLive(r.state.live);
+      // The color live now: a fleet's store may have applied a later change.
+      splitter_metrics_.SetLive(state_.live());
       splitter_metrics_.Swap(kind);
       log::Info("live color swapped", {{"kind", kind},
                                        {"from", ColorName(from)},

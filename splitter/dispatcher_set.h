@@ -37,7 +37,10 @@ class DispatcherSet {
   // The connection to `i` failed (refused, reset, dropped): skip it for a while.
   void Failed(size_t i, Clock::time_point now);
   // `i` answered: use it again at once.
-  void Answered(size_t i) { members_[i].failures = 0, members_[i].down_until = {}; }
+  void Answered(size_t i) {
+    members_[i].failures = 0;
+    members_[i].down_until = {};
+  }
   // Requests waiting for a connection in the least loaded pool.
   size_t least_waiting() const;
 

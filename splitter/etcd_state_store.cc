@@ -33,25 +33,13 @@ constexpr auto kResyncEvery = std::chrono::seconds(2);
 constexpr int kBootstrapRounds = 3;
 constexpr auto kSwapPatience = std::chrono::seconds(6);
 
-// `swap_id` makes every write's value unique, so a splitter that retries a
-// write whose answer was lost can tell its own write from another's made in the
-// same millisecond.
+// The state JSON with a `swap_id`, which makes every write's value unique, so a
+// splitter that retries a write whose answer was lost can tell its own write
+// from another's made in the same millisecond.
 std::string StateValue(const LiveSnapshot& s) {
-  return json{
-      {"live", ColorName(s.live)}, {"changed_at_ms", s.changed_at_ms}, {"swap_id", NewUuid7().text}}
-      .dump();
-}
-
-std::optional<LiveSnapshot> ParseState(const std::string& value) {
-  json j = json::parse(value, nullptr, false);
-  if (!j.is_object() || !j.contains("live") || !j["live"].is_string()) return std::nullopt;
-  auto c = ParseColor(j["live"].get<std::string>());
-  if (!c) return std::nullopt;
-  LiveSnapshot s{*c, 0};
-  if (j.contains("changed_at_ms") && j["changed_at_ms"].is_number_integer()) {
-    s.changed_at_ms = j["changed_at_ms"].get<int64_t>();
-  }
-  return s;
+  json j = StateJson(s);
+  j["swap_id"] = NewUuid7().text;
+  return j.dump();
 }
 
 class EtcdStateStore : public StateStore {
@@ -172,7 +160,7 @@ class EtcdStateStore : public StateStore {
 
   void Apply(const EtcdValue& v) {
     if (v.mod_revision <= revision_) return;
-    auto snap = ParseState(v.value);
+    auto snap = ParseStateJson(v.value);
     if (!snap) {
       log::Error("state store: the etcd key does not hold a splitter state; ignored",
                  {{"key", client_.key()}, {"value", v.value.substr(0, 200)}});
@@ -220,7 +208,7 @@ class EtcdStateStore : public StateStore {
       Apply(*read.kv);
       return Swapped(*read.kv);
     }
-    auto now = read.kv ? ParseState(read.kv->value) : std::nullopt;
+    auto now = read.kv ? ParseStateJson(read.kv->value) : std::nullopt;
     if (!now) {
       r.kind = SwapResult::Kind::kFailed;
       r.state = state_.Snapshot();
@@ -257,7 +245,7 @@ class EtcdStateStore : public StateStore {
   SwapResult Swapped(const EtcdValue& v) {
     SwapResult r;
     r.kind = SwapResult::Kind::kSwapped;
-    r.state = ParseState(v.value).value_or(state_.Snapshot());
+    r.state = ParseStateJson(v.value).value_or(state_.Snapshot());
     return r;
   }
 

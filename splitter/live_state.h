@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -16,6 +18,12 @@ struct LiveSnapshot {
   Color live;
   int64_t changed_at_ms;
 };
+
+// The state JSON, as in `state_file` and the fleet's etcd key:
+// {"live":"green","changed_at_ms":...} (other keys, such as etcd's swap_id, ignored).
+nlohmann::json StateJson(const LiveSnapshot& s);
+// nullopt when `text` is not a state (no "live" of blue or green).
+std::optional<LiveSnapshot> ParseStateJson(const std::string& text);
 
 class LiveState {
  public:
@@ -35,6 +43,8 @@ class LiveState {
   bool from_file() const { return from_file_; }
 
  private:
+  void Publish(const LiveSnapshot& s);  // under write_mu_, after the file is written
+
   std::string file_;
   std::atomic<int> live_;
   std::atomic<int64_t> changed_at_ms_;
