@@ -11,6 +11,7 @@
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/process.h"
 #include "tests/support/splitter_harness.h"
+#include "tests/support/stub_upstream.h"
 #include "tests/support/test_config.h"
 
 namespace tandem::testing {
@@ -194,6 +195,26 @@ TEST(Fleet, WithEveryMemberDownSplittersRouteByTheLastStateAndPromotionsAnswer50
                         std::chrono::seconds(15)));
   EXPECT_EQ(f.Promote(1, "blue"), 200u);
   EXPECT_TRUE(f.AllFollow("green", std::chrono::seconds(5)));
+}
+
+TEST(Fleet, AMemberThatNeverAnswersIsSkippedForCallsAndTheWatch) {
+  SKIP_WITHOUT_ETCD();
+  Fleet f(1);
+  // A hung member (it accepts connections and answers nothing) listed first.
+  StubUpstream hung;
+  hung.set_status(0);
+  std::string yaml = f.etcd->SplitterYaml();
+  yaml.replace(yaml.find("endpoints: ["), 12, "endpoints: [\"http://" + hung.address() + "\", ");
+  auto s = std::make_unique<SplitterHarness>(SplitterHarnessOptions{.extra_splitter_yaml = yaml});
+  s->Start();
+  f.members.push_back(std::move(s));
+  // Its swaps go through another member.
+  ASSERT_EQ(f.Promote(1, "green"), 200u) << f.members[1]->proc->Output();
+  ASSERT_TRUE(f.AllFollow("blue", std::chrono::seconds(5)));
+  // And it follows a swap made elsewhere (its watch moved off the hung member).
+  ASSERT_EQ(f.Rollback(0, "blue"), 200u);
+  EXPECT_TRUE(f.AllFollow("green", std::chrono::seconds(5)));
+  EXPECT_GT(hung.count(), 0u);  // it was tried
 }
 
 TEST(Fleet, AfterACompactionNewSplittersStillFollowByTheWatch) {
