@@ -51,6 +51,23 @@ double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
+// Each color's read of each history window, alone: where a window's time goes.
+int ReadsOnly(const std::string& folder, int windows) {
+  SqliteDataset green(folder + "/green.db"), blue(folder + "/blue.db");
+  compare::ColorWindow w;
+  for (int i = 0; i < windows; ++i) {
+    const int64_t from = kStart + i * int64_t{60000};
+    for (Dataset* d : {static_cast<Dataset*>(&green), static_cast<Dataset*>(&blue)}) {
+      auto t = Clock::now();
+      Status s = compare::ReadWindow(*d, from, from + 60000, compare::Fingerprint::kHash, w);
+      std::printf("window %d %s: %.3f s, %zu raw, %zu deliveries%s\n", i,
+                  d == &green ? "green" : "blue", Seconds(t), w.raw.size(), w.deliveries.size(),
+                  s.ok() ? "" : " (failed)");
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace tandem
 
@@ -59,12 +76,19 @@ int main(int argc, char** argv) {
   CLI::App app("compare benchmark");
   int64_t events = 1000000, per_window = 100000;
   int new_windows = 5;
+  std::string keep_dir;
   app.add_option("--events", events, "events per color in the history");
   app.add_option("--per-window", per_window, "events per window");
   app.add_option("--new-windows", new_windows, "new windows to judge after the first report");
+  app.add_option("--keep-in", keep_dir, "write the datasets to this folder and keep them");
+  bool reads_only = false;
+  app.add_flag("--reads-only", reads_only,
+               "time each history window's read on the datasets kept in --keep-in, and stop");
   CLI11_PARSE(app, argc, argv);
+  if (reads_only) return ReadsOnly(keep_dir, static_cast<int>(events / per_window));
 
-  testing::TempDir dir;
+  testing::TempDir temp;
+  const std::string folder = keep_dir.empty() ? temp.path() : keep_dir;
   const int history = static_cast<int>(events / per_window);
   testing::TrafficSpec spec;
   spec.start_ms = kStart;
@@ -73,7 +97,7 @@ int main(int argc, char** argv) {
   spec.events_per_window = static_cast<int>(per_window);
   auto t0 = Clock::now();
   auto traffic = testing::Generate(spec);
-  std::string green_path = dir.path() + "/green.db", blue_path = dir.path() + "/blue.db";
+  std::string green_path = folder + "/green.db", blue_path = folder + "/blue.db";
   {
     SqliteDataset green(green_path), blue(blue_path);
     if (!green.Bootstrap().ok() || !blue.Bootstrap().ok()) return 1;

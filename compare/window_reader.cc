@@ -27,9 +27,11 @@ std::string ReceivedBetween(const Dataset& d, const std::string& column, int64_t
 }
 
 std::string EventName(const Dataset& d) {
-  // json_extract raises an error on a malformed body (raw keeps those too).
-  return BigQuery(d) ? "SAFE.JSON_EXTRACT_SCALAR(data, '$.event')"
-                     : "CASE WHEN json_valid(data) THEN json_extract(data, '$.event') END";
+  if (BigQuery(d)) return "SAFE.JSON_EXTRACT_SCALAR(data, '$.event')";
+  // The one-pass scan answers for almost every body; json_extract (which raises
+  // an error on a malformed body: raw keeps those too) for the rest.
+  return "COALESCE(tandem_top_level_string(data, 'event'), "
+         "CASE WHEN json_valid(data) THEN json_extract(data, '$.event') END)";
 }
 
 std::string BodyFingerprint(const Dataset& d, Fingerprint fp) {
@@ -49,6 +51,13 @@ bool PlainId(std::string_view id) {
 }  // namespace
 
 uint32_t Names::Intern(std::string_view name) {
+  // A window has a handful of event names and vendors: a scan of them beats
+  // hashing each row's name.
+  if (names_.size() <= kScanLimit) {
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == name) return static_cast<uint32_t>(i);
+    }
+  }
   auto it = index_.find(name);  // heterogeneous: no string made per row
   if (it != index_.end()) return it->second;
   auto i = static_cast<uint32_t>(names_.size());

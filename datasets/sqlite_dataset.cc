@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "datasets/json_member.h"
+
 namespace tandem {
 namespace {
 
@@ -61,6 +63,19 @@ void SqliteDataset::Fingerprint(sqlite3_context* ctx, int, sqlite3_value** argv)
   sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(h));
 }
 
+// tandem_top_level_string(json, key): the top-level string member `key` of
+// `json` when a one-pass scan is certain of it (PlainTopLevelString), else NULL
+// (the caller falls back to json_extract).
+void SqliteDataset::TopLevelString(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[0]));
+  const auto* k = static_cast<const char*>(sqlite3_value_blob(argv[1]));
+  if (!p || !k) return sqlite3_result_null(ctx);
+  auto v = PlainTopLevelString({p, static_cast<size_t>(sqlite3_value_bytes(argv[0]))},
+                               {k, static_cast<size_t>(sqlite3_value_bytes(argv[1]))});
+  if (!v) return sqlite3_result_null(ctx);
+  sqlite3_result_text64(ctx, v->data(), v->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
 SqliteDataset::SqliteDataset(const std::string& path) : path_(path) {
   // Memory statistics take one process-wide mutex on every allocation: with two
   // connections reading at once (compare reads both colors side by side) it
@@ -70,9 +85,11 @@ SqliteDataset::SqliteDataset(const std::string& path) : path_(path) {
   std::error_code ec;
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  // NOMUTEX: every use of db_ holds mu_ already, and SQLite's own per-call
+  // mutex would be taken again for each column of each row a query returns.
   int rc =
       sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -87,6 +104,8 @@ SqliteDataset::SqliteDataset(const std::string& path) : path_(path) {
   // FARM_FINGERPRINT; SQLite has no hash function).
   sqlite3_create_function_v2(db_, "tandem_fingerprint", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                              nullptr, Fingerprint, nullptr, nullptr, nullptr);
+  sqlite3_create_function_v2(db_, "tandem_top_level_string", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                             nullptr, TopLevelString, nullptr, nullptr, nullptr);
 }
 
 SqliteDataset::~SqliteDataset() { sqlite3_close(db_); }

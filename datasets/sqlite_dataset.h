@@ -33,6 +33,7 @@ class SqliteDataset : public Dataset {
 
  private:
   static void Fingerprint(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+  static void TopLevelString(sqlite3_context* ctx, int argc, sqlite3_value** argv);
   // Binds one row's values; returns SQLITE_OK or the first bind error.
   template <class Row>
   using Binder = int (*)(sqlite3_stmt*, const Row&);
