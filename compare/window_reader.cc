@@ -68,28 +68,36 @@ uint32_t Names::Intern(std::string_view name) {
 
 namespace {
 
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// 8-4-4-4-12 hex digits; false for anything else.
-bool ParseUuid(std::string_view s, IdKey& out) {
-  if (s.size() != 36) return false;
-  uint64_t parts[2] = {0, 0};
-  int digits = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return false;
-      continue;
-    }
-    int v = Hex(s[i]);
-    if (v < 0 || (s[i] >= 'A' && s[i] <= 'F')) return false;  // one spelling per id
-    parts[digits / 16] = parts[digits / 16] << 4 | static_cast<uint64_t>(v);
-    ++digits;
+// Digit values by table: every id of a window is decoded (a tenth of a read's
+// CPU when done digit by digit with branches). 0xff: not a digit.
+struct HexTable {
+  uint8_t value[256];
+  constexpr explicit HexTable(bool upper) : value() {
+    for (auto& v : value) v = 0xff;
+    for (int c = '0'; c <= '9'; ++c) value[c] = static_cast<uint8_t>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) value[c] = static_cast<uint8_t>(c - 'a' + 10);
+    if (upper)
+      for (int c = 'A'; c <= 'F'; ++c) value[c] = static_cast<uint8_t>(c - 'A' + 10);
   }
+  uint8_t operator()(char c) const { return value[static_cast<unsigned char>(c)]; }
+};
+constexpr HexTable kLowerHex(false);  // ids: one spelling per id
+constexpr HexTable kAnyHex(true);
+
+// 8-4-4-4-12 lowercase hex digits; false for anything else.
+bool ParseUuid(std::string_view s, IdKey& out) {
+  if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
+  static constexpr uint8_t kDigitAt[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11,
+                                           12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25,
+                                           26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+  uint64_t parts[2] = {0, 0};
+  uint8_t seen = 0;
+  for (int i = 0; i < 32; ++i) {
+    uint8_t v = kLowerHex(s[kDigitAt[i]]);
+    seen |= v;
+    parts[i / 16] = parts[i / 16] << 4 | (v & 0xf);
+  }
+  if (seen & 0xf0) return false;
   out = {parts[0], parts[1]};
   return true;
 }
@@ -112,8 +120,8 @@ IdKey KeyOf(std::string_view id, ColorWindow& w) {
 uint64_t HashPrefix(std::string_view hex) {
   uint64_t h = 0;
   for (size_t i = 0; i < hex.size() && i < 16; ++i) {
-    int v = Hex(hex[i]);
-    if (v < 0) return Fnv(hex, 1469598103934665603ull) | 1;  // not hex: still comparable
+    uint8_t v = kAnyHex(hex[i]);
+    if (v == 0xff) return Fnv(hex, 1469598103934665603ull) | 1;  // not hex: still comparable
     h = h << 4 | static_cast<uint64_t>(v);
   }
   return hex.empty() ? 0 : (h | (h == 0));

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "compare/window_diff.h"
 
 namespace tandem::compare {
@@ -56,6 +58,25 @@ TEST(ReadWindow, ADeliveryFailedOnOneSideIsAFailureNotAMissingRow) {
   EXPECT_EQ(v.only_live, 0u);
   EXPECT_EQ(v.only_candidate, 0u);
   EXPECT_EQ(v.candidate_failed, 1u);
+}
+
+// Ids are decoded into 128-bit keys; a key must give back the id it came from,
+// and ids that are not lowercase UUIDs (upper case, a digit short, a letter
+// past f, another shape) must stay distinct and be shown as they were written.
+TEST(ReadWindow, EveryIdComesBackAsItWasWritten) {
+  const std::vector<std::string> ids = {
+      "0190a1b2-c3d4-7e5f-8a9b-0123456789ab", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+      "00000000-0000-0000-0000-000000000000", "0190A1B2-C3D4-7E5F-8A9B-0123456789AB",
+      "0190a1b2-c3d4-7e5f-8a9b-0123456789a",  "0190a1b2-c3d4-7e5f-8a9b-0123456789ag",
+      "0190a1b2xc3d4-7e5f-8a9b-0123456789ab", "order-42"};
+  CannedDataset d;
+  for (const auto& id : ids) d.raw.push_back({id, "signup", "1"});
+  ColorWindow w;
+  ASSERT_TRUE(ReadWindow(d, 0, 1000, Fingerprint::kHash, w).ok());
+  ASSERT_EQ(w.raw.size(), ids.size()) << "two ids decoded to one key";
+  std::set<std::string> back;
+  for (const auto& r : w.raw) back.insert(w.IdText(r.id));
+  EXPECT_EQ(back, std::set<std::string>(ids.begin(), ids.end()));
 }
 
 }  // namespace
