@@ -90,15 +90,20 @@ bool ParseUuid(std::string_view s, IdKey& out) {
   static constexpr uint8_t kDigitAt[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11,
                                            12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25,
                                            26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
-  uint64_t parts[2] = {0, 0};
+  uint64_t hi = 0, lo = 0;
   uint8_t seen = 0;
-  for (int i = 0; i < 32; ++i) {
+  for (int i = 0; i < 16; ++i) {
     uint8_t v = kLowerHex(s[kDigitAt[i]]);
     seen |= v;
-    parts[i / 16] = parts[i / 16] << 4 | (v & 0xf);
+    hi = hi << 4 | (v & 0xf);
+  }
+  for (int i = 16; i < 32; ++i) {
+    uint8_t v = kLowerHex(s[kDigitAt[i]]);
+    seen |= v;
+    lo = lo << 4 | (v & 0xf);
   }
   if (seen & 0xf0) return false;
-  out = {parts[0], parts[1]};
+  out = {hi, lo};
   return true;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <string_view>
@@ -52,14 +53,24 @@ FROM raw;
 
 const char* SqliteDataset::Schema() { return kSchema; }
 
-// FNV-1a, 64 bits: one pass, no allocation. It only has to tell two colors'
-// copies of one body apart (not resist an adversary), and a cryptographic hash
-// would cost more than the rest of a window's comparison.
+// FNV-1a's multiply over 8 bytes at a time, with a shift to fold the high bits
+// back in: one pass, no allocation. It only has to tell two colors' copies of
+// one body apart within one comparison (not resist an adversary, nor match any
+// stored value), and a cryptographic hash would cost more than the rest of a
+// window's comparison.
 void SqliteDataset::Fingerprint(sqlite3_context* ctx, int, sqlite3_value** argv) {
   const auto* p = static_cast<const unsigned char*>(sqlite3_value_blob(argv[0]));
-  int n = sqlite3_value_bytes(argv[0]);
-  uint64_t h = 1469598103934665603ull;
-  for (int i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  const auto n = static_cast<size_t>(sqlite3_value_bytes(argv[0]));
+  constexpr uint64_t kPrime = 1099511628211ull;
+  uint64_t h = 1469598103934665603ull ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, p + i, sizeof word);
+    h = (h ^ word) * kPrime;
+    h ^= h >> 32;
+  }
+  for (; i < n; ++i) h = (h ^ p[i]) * kPrime;
   sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(h));
 }
 

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
 
 #include "compare/window_diff.h"
+#include "datasets/sqlite_dataset.h"
 
 namespace tandem::compare {
 namespace {
@@ -77,6 +79,40 @@ TEST(ReadWindow, EveryIdComesBackAsItWasWritten) {
   std::set<std::string> back;
   for (const auto& r : w.raw) back.insert(w.IdText(r.id));
   EXPECT_EQ(back, std::set<std::string>(ids.begin(), ids.end()));
+}
+
+// On SQLite, bodies are compared by tandem_fingerprint: a change in any one
+// byte (in a full 8-byte word or in the tail) or in the length is a mismatch.
+TEST(ReadWindow, BodiesThatDifferInAnyByteAreMismatchedOnSqlite) {
+  SqliteDataset live(":memory:"), candidate(":memory:");
+  ASSERT_TRUE(live.Bootstrap().ok());
+  ASSERT_TRUE(candidate.Bootstrap().ok());
+  const std::string body = R"({"event":"signup","deviceId":"d-1","properties":{"plan":"pro"}})";
+  std::vector<RawRow> l, c;
+  char id[40];
+  auto next_id = [&id, n = 0]() mutable {
+    std::snprintf(id, sizeof id, "0190a1b2-c3d4-7e5f-8a9b-%012x", n++);
+    return std::string(id);
+  };
+  for (size_t k = 0; k < body.size(); ++k) {
+    std::string changed = body;
+    changed[k] = static_cast<char>(changed[k] ^ 0x01);
+    std::string i = next_id();
+    l.push_back({i, 10, body});
+    c.push_back({i, 10, changed});
+  }
+  std::string same = next_id(), longer = next_id();
+  l.push_back({same, 10, body});
+  c.push_back({same, 10, body});
+  l.push_back({longer, 10, body});
+  c.push_back({longer, 10, body + " "});
+  ASSERT_TRUE(live.InsertRaw(l).status.ok());
+  ASSERT_TRUE(candidate.InsertRaw(c).status.ok());
+  ColorWindow lw, cw;
+  ASSERT_TRUE(ReadWindow(live, 0, 1000, Fingerprint::kHash, lw).ok());
+  ASSERT_TRUE(ReadWindow(candidate, 0, 1000, Fingerprint::kHash, cw).ok());
+  WindowDiff d = DiffWindow(lw, cw);
+  EXPECT_EQ(d.report.mismatched, body.size() + 1) << "all but the identical pair";
 }
 
 }  // namespace
