@@ -158,6 +158,8 @@ class Scanner {
 }  // namespace
 
 std::optional<std::string_view> PlainTopLevelString(std::string_view json, std::string_view key) {
+  // '$.key' names the member `key` only for a plain, non-empty key.
+  if (key.empty() || key.find_first_of(".[]*\"\\$") != std::string_view::npos) return std::nullopt;
   Scanner scan(json);
   scan.SkipSpace();
   std::optional<std::string_view> found;

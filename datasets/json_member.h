@@ -9,7 +9,8 @@ namespace tandem {
 // building a tree: compare reads the event name of every raw row, and SQLite's
 // json_extract parses each body into nodes first (a sixth of a window's read).
 //
-// Answers only when certain: `json` is valid RFC 8259 JSON (as SQLite's
+// Answers only when certain: `key` is a plain name (not empty; no '.', '[',
+// ']', '*', '"', '$' or a backslash), `json` is valid RFC 8259 JSON (as SQLite's
 // json_valid judges it), its top level is an object whose keys have no escapes,
 // `key` occurs there exactly once, and its value is a string without escapes.
 // Then the value's bytes, exactly what json_extract(json, '$.key') returns.

@@ -54,8 +54,13 @@ TEST(PlainTopLevelString, LeavesToSqliteWhatItIsNotSureOf) {
   for (const char* body : unsure) {
     EXPECT_EQ(PlainTopLevelString(body, "event"), std::nullopt) << body;
   }
-  std::string nul("{\"event\":\"a\"}\0{}", 16);  // SQLite stops at a NUL
+  // SQLite reads up to a NUL (so it would say "a" here); the scan does not guess.
+  std::string nul("{\"event\":\"a\"}\0{}", 16);
   EXPECT_EQ(PlainTopLevelString(nul, "event"), std::nullopt);
+  // Keys that '$.key' would not name as one member.
+  EXPECT_EQ(PlainTopLevelString(R"({"a.b":"x"})", "a.b"), std::nullopt);
+  EXPECT_EQ(PlainTopLevelString(R"({"":"x"})", ""), std::nullopt);
+  EXPECT_EQ(PlainTopLevelString(R"({"a[0]":"x"})", "a[0]"), std::nullopt);
   std::string deep =
       "{\"event\":\"a\",\"d\":" + std::string(100, '[') + std::string(100, ']') + "}";
   EXPECT_EQ(PlainTopLevelString(deep, "event"), std::nullopt) << "deeper than the scan goes";
