@@ -353,5 +353,36 @@ TEST(SplitterMirror, SigtermLosesNoAcceptedRequest) {
   EXPECT_EQ(h.blue->count(), 20u);
 }
 
+// SIGTERM while the candidate is down: the drain keeps resending the parked
+// copies, so a candidate back within drain_timeout_ms still gets every one.
+TEST(SplitterMirror, SigtermSendsParkedCopiesToACandidateBackWithinTheDrain) {
+  SplitterHarness h({.extra_splitter_yaml = "  drain_timeout_ms: 20000\n", .blue_down = true});
+  h.Start();
+  std::set<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.insert(IdOf(h.Post(Event(i))));
+  ASSERT_EQ(h.WaitForMetric(R"(tandem_splitter_candidate_parked{color="blue"})", 20), 20);
+  h.proc->Signal(SIGTERM);
+  StubUpstream blue(h.blue_port);
+  EXPECT_EQ(h.proc->Wait(), 0);
+  std::set<std::string> got;
+  for (const auto& r : blue.received()) got.insert(r.header("x-tandem-id"));
+  EXPECT_EQ(got, ids) << "every parked copy was sent before the splitter exited";
+}
+
+// A candidate that stays down: the drain ends at drain_timeout_ms, the splitter
+// exits 0 and says how many copies it could not send.
+TEST(SplitterMirror, SigtermWithTheCandidateStillDownExitsAfterTheDrainAndSaysWhatItLeft) {
+  SplitterHarness h({.extra_splitter_yaml = "  drain_timeout_ms: 1000\n", .blue_down = true});
+  h.Start();
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(h.Post(Event(i)).res.result_int(), 202u);
+  ASSERT_EQ(h.WaitForMetric(R"(tandem_splitter_candidate_parked{color="blue"})", 5), 5);
+  h.proc->Signal(SIGTERM);
+  EXPECT_EQ(h.proc->Wait(), 0);
+  EXPECT_NE(h.proc->Output().find("candidate copies still parked at exit are not sent"),
+            std::string::npos)
+      << h.proc->Output();
+  EXPECT_NE(h.proc->Output().find("\"blue\":5"), std::string::npos) << h.proc->Output();
+}
+
 }  // namespace
 }  // namespace tandem::testing
