@@ -27,10 +27,6 @@ struct RawEvent {
 
 bool BigQuery(const Dataset& d) { return d.dialect() == SqlDialect::kBigQuery; }
 
-std::string Ms(const Dataset& d, const std::string& ms) {
-  return BigQuery(d) ? "TIMESTAMP_MILLIS(" + ms + ")" : ms;
-}
-
 bool PlainId(const std::string& id) {
   return !id.empty() && id.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
 }
@@ -41,11 +37,10 @@ bool PlainId(const std::string& id) {
 Status ReadPage(Dataset& d, int64_t from_ms, int64_t to_ms, const RawEvent* after, size_t limit,
                 std::vector<RawEvent>& out) {
   out.clear();
-  std::string where = "received_at >= " + Ms(d, std::to_string(from_ms)) + " AND received_at < " +
-                      Ms(d, std::to_string(to_ms));
+  std::string where = TimeBetween(d, "received_at", from_ms, to_ms);
   if (after) {
-    where += " AND (received_at > " + Ms(d, after->received_at_ms) +
-             " OR (received_at = " + Ms(d, after->received_at_ms) + " AND tandem_id > '" +
+    where += " AND (received_at > " + TimeLiteral(d, after->received_at_ms) +
+             " OR (received_at = " + TimeLiteral(d, after->received_at_ms) + " AND tandem_id > '" +
              after->id + "'))";
   }
   std::string sql = "SELECT tandem_id, " +
@@ -59,9 +54,8 @@ Status ReadPage(Dataset& d, int64_t from_ms, int64_t to_ms, const RawEvent* afte
 
 Status CountRange(Dataset& d, int64_t from_ms, int64_t to_ms, uint64_t& n) {
   std::vector<std::vector<std::string>> rows;
-  Status s = d.Query("SELECT COUNT(*) FROM " + d.Table("raw") +
-                         " WHERE received_at >= " + Ms(d, std::to_string(from_ms)) +
-                         " AND received_at < " + Ms(d, std::to_string(to_ms)),
+  Status s = d.Query("SELECT COUNT(*) FROM " + d.Table("raw") + " WHERE " +
+                         TimeBetween(d, "received_at", from_ms, to_ms),
                      rows);
   if (s.ok() && !rows.empty() && !rows[0].empty())
     n = std::strtoull(rows[0][0].c_str(), nullptr, 10);

@@ -16,16 +16,6 @@ bool BigQuery(const Dataset& d) { return d.dialect() == SqlDialect::kBigQuery; }
 
 std::string From(const Dataset& d, const char* table) { return d.Table(table); }
 
-std::string ReceivedBetween(const Dataset& d, const std::string& column, int64_t start,
-                            int64_t end) {
-  std::string s = std::to_string(start), e = std::to_string(end);
-  if (BigQuery(d)) {
-    return column + " >= TIMESTAMP_MILLIS(" + s + ") AND " + column + " < TIMESTAMP_MILLIS(" + e +
-           ")";
-  }
-  return column + " >= " + s + " AND " + column + " < " + e;
-}
-
 std::string EventName(const Dataset& d) {
   if (BigQuery(d)) return "SAFE.JSON_EXTRACT_SCALAR(data, '$.event')";
   // The one-pass scan answers for almost every body; json_extract (which raises
@@ -169,13 +159,13 @@ Status ReadWindow(Dataset& d, int64_t start_ms, int64_t end_ms, Fingerprint fp, 
   out.events = Names{};
   out.vendors = Names{};
   out.odd_ids.clear();
-  Status s = d.QueryEach(
-      "SELECT tandem_id, " + EventName(d) + ", " + BodyFingerprint(d, fp) + " FROM " +
-          From(d, "raw") + " WHERE " + ReceivedBetween(d, "received_at", start_ms, end_ms),
-      [&](const std::vector<std::string_view>& r) {
-        if (r.size() < 3) return;
-        out.raw.push_back({KeyOf(r[0], out), out.events.Intern(r[1]), ParseU64(r[2])});
-      });
+  Status s =
+      d.QueryEach("SELECT tandem_id, " + EventName(d) + ", " + BodyFingerprint(d, fp) + " FROM " +
+                      From(d, "raw") + " WHERE " + TimeBetween(d, "received_at", start_ms, end_ms),
+                  [&](const std::vector<std::string_view>& r) {
+                    if (r.size() < 3) return;
+                    out.raw.push_back({KeyOf(r[0], out), out.events.Intern(r[1]), ParseU64(r[2])});
+                  });
   if (!s.ok()) return s;
   std::sort(out.raw.begin(), out.raw.end(),
             [](const RawFact& a, const RawFact& b) { return a.id < b.id; });
@@ -186,7 +176,7 @@ Status ReadWindow(Dataset& d, int64_t start_ms, int64_t end_ms, Fingerprint fp, 
   s = d.QueryEach(
       "SELECT d.tandem_id, d.vendor, d.outcome, d.payload_hash FROM " + From(d, "deliveries") +
           " d JOIN " + From(d, "raw") + " r ON r.tandem_id = d.tandem_id WHERE " +
-          ReceivedBetween(d, "r.received_at", start_ms, end_ms),
+          TimeBetween(d, "r.received_at", start_ms, end_ms),
       [&](const std::vector<std::string_view>& r) {
         if (r.size() < 4) return;
         out.deliveries.push_back({KeyOf(r[0], out), out.vendors.Intern(r[1]),
@@ -239,7 +229,7 @@ Status FirstReceivedAt(Dataset& d, int64_t from_ms, int64_t& out) {
   Rows rows;
   std::string column = BigQuery(d) ? "UNIX_MILLIS(MIN(received_at))" : "MIN(received_at)";
   Status s = d.Query("SELECT " + column + " FROM " + From(d, "raw") + " WHERE " +
-                         ReceivedBetween(d, "received_at", from_ms, kLastTimestampMs),
+                         TimeBetween(d, "received_at", from_ms, kLastTimestampMs),
                      rows);
   if (!s.ok()) return s;
   if (!rows.empty() && !rows[0].empty() && !rows[0][0].empty()) {

@@ -18,6 +18,16 @@ Status Dataset::QueryEach(const std::string& sql, const RowFn& row) {
   return s;
 }
 
+std::string TimeLiteral(const Dataset& d, const std::string& unix_ms) {
+  return d.dialect() == SqlDialect::kBigQuery ? "TIMESTAMP_MILLIS(" + unix_ms + ")" : unix_ms;
+}
+
+std::string TimeBetween(const Dataset& d, const std::string& column, int64_t start_ms,
+                        int64_t end_ms) {
+  return column + " >= " + TimeLiteral(d, std::to_string(start_ms)) + " AND " + column + " < " +
+         TimeLiteral(d, std::to_string(end_ms));
+}
+
 std::unique_ptr<Dataset> OpenDataset(const Config& config, Color color) {
   const DatasetConfig& d = config.color(color).dataset;
   if (d.kind == "sqlite") return std::make_unique<SqliteDataset>(ForColor(d.path, color));

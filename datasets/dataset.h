@@ -77,6 +77,12 @@ class Dataset {
 };
 
 // The dataset `color` is configured with. Throws on a config it cannot open (startup).
+// A Unix-ms time as `d`'s dialect compares received_at with (BigQuery: a TIMESTAMP).
+std::string TimeLiteral(const Dataset& d, const std::string& unix_ms);
+// "column >= start AND column < end" in `d`'s dialect.
+std::string TimeBetween(const Dataset& d, const std::string& column, int64_t start_ms,
+                        int64_t end_ms);
+
 std::unique_ptr<Dataset> OpenDataset(const Config& config, Color color);
 
 }  // namespace tandem
