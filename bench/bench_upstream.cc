@@ -1,13 +1,16 @@
-// A stand-in dispatcher for benchmarks: answers POSTs with 202 after an optional
-// delay, counts them, and reports the count at GET /count.
+// A stand-in dispatcher (or trace) for benchmarks: answers POSTs with 202 (a
+// forwarder's batch with 200 for each event) after an optional delay, counts
+// the events, and reports the count at GET /count.
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
 
+#include "common/event_batch.h"
 #include "common/http_server.h"
 #include "common/io_workers.h"
+#include "common/wire.h"
 
 namespace {
 
@@ -21,9 +24,19 @@ class BenchUpstream : public tandem::http::Handler {
     if (req.target() == "/count") {
       return respond(MakeResponse(Status::ok, std::to_string(count_.load()), "text/plain"));
     }
-    count_.fetch_add(1, std::memory_order_relaxed);
-    auto res =
-        MakeResponse(Status::accepted, "{\"id\":\"" + std::string(req["X-Tandem-Id"]) + "\"}");
+    Response res;
+    std::vector<tandem::BatchedEvent> events;
+    std::string error;
+    if (req.target() == tandem::wire::kEventBatchPath &&
+        tandem::ParseEventBatch(req.body(), events, error)) {
+      // Standing in for trace: every event of the forwarder's batch taken.
+      count_.fetch_add(events.size(), std::memory_order_relaxed);
+      res = MakeResponse(Status::ok,
+                         tandem::EncodeBatchAnswer(std::vector<unsigned>(events.size(), 200)));
+    } else {
+      count_.fetch_add(1, std::memory_order_relaxed);
+      res = MakeResponse(Status::accepted, "{\"id\":\"" + std::string(req["X-Tandem-Id"]) + "\"}");
+    }
     if (delay_ms_ <= 0) return respond(std::move(res));
     auto t = std::make_shared<boost::asio::steady_timer>(workers_.context(info.worker),
                                                          std::chrono::milliseconds(delay_ms_));

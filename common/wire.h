@@ -28,5 +28,9 @@ inline constexpr std::string_view kKeptHeaders[] = {
     "Content-Type", "User-Agent", "X-Forwarded-For", "Accept-Language", "Referer", "Origin"};
 
 inline constexpr std::string_view kEventsPath = "/v1/events";
+// The forwarder's batches to trace (common/event_batch.h): each event carries the
+// headers a single POST to kEventsPath would have.
+inline constexpr std::string_view kEventBatchPath = "/v1/event-batch";
+inline constexpr std::string_view kEventBatchType = "application/x-tandem-event-batch";
 
 }  // namespace tandem::wire

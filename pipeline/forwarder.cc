@@ -4,6 +4,7 @@
 
 #include "common/backoff.h"
 #include "common/clock.h"
+#include "common/event_batch.h"
 #include "common/log.h"
 #include "common/wire.h"
 
@@ -12,6 +13,10 @@ namespace {
 constexpr auto kSendTimeout = std::chrono::seconds(10);
 constexpr auto kIdlePoll = std::chrono::milliseconds(5);
 constexpr auto kSaveEvery = std::chrono::seconds(1);
+// A batch to trace: at most this many events, and this many body bytes unless it
+// is one event alone. Several batches stay in flight within the window.
+constexpr size_t kMaxBatchEvents = 64;
+constexpr size_t kMaxBatchBytes = 1 << 20;
 
 // 4xx answers other than these may mean trace refuses this event for good.
 bool Retryable(unsigned code) { return code == 408 || code == 429 || code >= 500 || code < 400; }
@@ -122,67 +127,134 @@ void Forwarder::Pump() {
 }
 
 void Forwarder::Send(std::shared_ptr<Slot> slot) {
-  const SpoolRecord& r = slot->entry.record;
-  http::Request req{http::Verb::post, std::string(wire::kEventsPath), 11};
-  for (const auto& [k, v] : r.headers) req.insert(k, v);
-  req.set(wire::kTandemId, r.tandem_id);
-  req.set(wire::kReceivedAt, std::to_string(r.received_at_ms));
-  req.set(wire::kRole, r.role);
-  // Trace looks up what it already did for an event only when it may have seen it.
-  if (slot->attempts > 0 || slot->entry.end <= seen_before_) req.set(wire::kRedelivery, "1");
-  req.body() = r.body;
-  if (++slot->attempts == 1) slot->oks_at_first_send = slot->oks_at_last_failure = oks_;
+  to_send_.push_back(std::move(slot));
+  if (flush_posted_) return;
+  // Everything queued in this turn of the loop goes out together.
+  flush_posted_ = true;
+  boost::asio::post(io_, [this] {
+    flush_posted_ = false;
+    Flush();
+  });
+}
+
+void Forwarder::Flush() {
+  if (stopping_) {
+    // Left for the next run, past the checkpoint.
+    to_send_.clear();
+    if (sending_ == 0) io_.stop();
+    return;
+  }
+  size_t i = 0;
+  while (i < to_send_.size()) {
+    std::vector<std::shared_ptr<Slot>> batch{to_send_[i++]};
+    size_t bytes = batch[0]->entry.record.body.size();
+    // A resend goes alone, so that its answer (or a timeout, or trace crashing)
+    // is about that event only and never counts against the ones sent with it.
+    while (batch[0]->attempts == 0 && i < to_send_.size() && to_send_[i]->attempts == 0 &&
+           batch.size() < kMaxBatchEvents &&
+           bytes + to_send_[i]->entry.record.body.size() <= kMaxBatchBytes) {
+      bytes += to_send_[i]->entry.record.body.size();
+      batch.push_back(to_send_[i++]);
+    }
+    SendBatch(std::move(batch));
+  }
+  to_send_.clear();
+}
+
+void Forwarder::SendBatch(std::vector<std::shared_ptr<Slot>> batch) {
+  http::Request req{http::Verb::post, std::string(wire::kEventBatchPath), 11};
+  req.set(http::Field::content_type, wire::kEventBatchType);
+  std::string body;
+  std::vector<BatchHeader> headers;
+  for (const auto& slot : batch) {
+    const SpoolRecord& r = slot->entry.record;
+    headers.clear();
+    for (const auto& [k, v] : r.headers) headers.emplace_back(k, v);
+    std::string at = std::to_string(r.received_at_ms);
+    headers.emplace_back(wire::kTandemId, r.tandem_id);
+    headers.emplace_back(wire::kReceivedAt, at);
+    headers.emplace_back(wire::kRole, r.role);
+    // Trace looks up what it already did for an event only when it may have seen it.
+    if (slot->attempts > 0 || slot->entry.end <= seen_before_) {
+      headers.emplace_back(wire::kRedelivery, "1");
+    }
+    AppendBatchedEvent(body, headers, r.body);
+    if (++slot->attempts == 1) slot->oks_at_first_send = slot->oks_at_last_failure = oks_;
+  }
+  req.body() = std::move(body);
   ++sending_;
   pool_->Send(
       std::move(req), kSendTimeout,
-      [this, slot](boost::system::error_code ec, http::Response&& res) {
+      [this, batch = std::move(batch)](boost::system::error_code ec, http::Response&& res) mutable {
         --sending_;
-        unsigned code = ec ? 0 : res.result_int();
-        if (!ec && code >= 200 && code < 300) {
-          ++oks_;
-          metrics_.forwarded_ok.Increment();
-          if (failures_ > 0) {
-            log::Info("trace back; forwarding resumed", {{"failed_attempts", failures_}});
-          }
-          failures_ = 0;
-          slot->done = true;
-          return Advance();
-        }
-        std::string why = ec ? ec.message() : "status " + std::to_string(code);
-        // Trace takes other events (sent with or after this one) but not this one.
-        // Only then is a refusal about the event; when everything is refused or
-        // fails (trace down, a wrong trace_listen answering 404) the event waits.
-        const bool others_since_first = oks_ > slot->oks_at_first_send;
-        const bool others_since_last = oks_ > slot->oks_at_last_failure;
-        slot->oks_at_last_failure = oks_;
-        if (!ec && !Retryable(code) && others_since_first) {
-          return Park(slot, "trace answered " + why);
-        }
-        // A failure counts toward the budget only when it may be about this
-        // event: trace answered it (not a gateway's "not now"), or others went
-        // through since its last failure. An event caught by a trace crash fails
-        // on every resend while trace restarts, however long that takes, and
-        // must wait, not be parked.
-        // A "not now" answer (408, 429, a gateway's 502-504) is like no answer.
-        const bool answered = !ec && Retryable(code) && code != 408 && code != 429 && code != 502 &&
-                              code != 503 && code != 504;
-        // The first answer counts even before anything else went through (the
-        // poison event may be the first one sent); later ones only once others
-        // flow, so failures during a trace outage do not pile up against events
-        // that then fail once after trace is back.
-        if (others_since_last || (answered && (others_since_first || slot->attempts == 1))) {
-          ++slot->counted_failures;
-        }
-        if (slot->counted_failures >= kRetryBudget && others_since_first) {
-          return Park(slot, "failed " + std::to_string(slot->counted_failures) +
-                                " times while trace took other events; last: " + why);
-        }
-        metrics_.forward_retries.Increment();
-        if (failures_++ % 100 == 0) {
-          log::Warn("trace unavailable; will retry", {{"error", why}, {"attempt", slot->attempts}});
-        }
-        RetryLater(Backoff(slot->attempts - 1), [this, slot] { Send(slot); });
+        OnAnswer(batch, ec, res);
       });
+}
+
+void Forwarder::OnAnswer(const std::vector<std::shared_ptr<Slot>>& batch,
+                         boost::system::error_code ec, const http::Response& res) {
+  unsigned code = ec ? 0 : res.result_int();
+  std::vector<unsigned> statuses;
+  if (!ec && code >= 200 && code < 300 && !ParseBatchAnswer(res.body(), batch.size(), statuses)) {
+    // Not trace's answer (or a broken one): like no answer, the events wait.
+    ec = boost::asio::error::invalid_argument;
+    log::Warn("trace's answer to a batch is not one status per event; will retry",
+              {{"events", batch.size()}, {"status", code}});
+  }
+  if (ec || code < 200 || code >= 300) statuses.assign(batch.size(), code);
+  // Successes first: a failure beside them is then known to be about its event.
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (statuses[i] < 200 || statuses[i] >= 300) continue;
+    ++oks_;
+    metrics_.forwarded_ok.Increment();
+    if (failures_ > 0) {
+      log::Info("trace back; forwarding resumed", {{"failed_attempts", failures_}});
+    }
+    failures_ = 0;
+    batch[i]->done = true;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (statuses[i] < 200 || statuses[i] >= 300) OnFailure(batch[i], ec, statuses[i]);
+  }
+  Advance();
+}
+
+void Forwarder::OnFailure(const std::shared_ptr<Slot>& slot, boost::system::error_code ec,
+                          unsigned code) {
+  std::string why = ec ? ec.message() : "status " + std::to_string(code);
+  // Trace takes other events (sent with or after this one) but not this one.
+  // Only then is a refusal about the event; when everything is refused or
+  // fails (trace down, a wrong trace_listen answering 404) the event waits.
+  const bool others_since_first = oks_ > slot->oks_at_first_send;
+  const bool others_since_last = oks_ > slot->oks_at_last_failure;
+  slot->oks_at_last_failure = oks_;
+  if (!ec && !Retryable(code) && others_since_first) {
+    return Park(slot, "trace answered " + why);
+  }
+  // A failure counts toward the budget only when it may be about this
+  // event: trace answered it (not a gateway's "not now"), or others went
+  // through since its last failure. An event caught by a trace crash fails
+  // on every resend while trace restarts, however long that takes, and
+  // must wait, not be parked.
+  // A "not now" answer (408, 429, a gateway's 502-504) is like no answer.
+  const bool answered = !ec && Retryable(code) && code != 408 && code != 429 && code != 502 &&
+                        code != 503 && code != 504;
+  // The first answer counts even before anything else went through (the
+  // poison event may be the first one sent); later ones only once others
+  // flow, so failures during a trace outage do not pile up against events
+  // that then fail once after trace is back.
+  if (others_since_last || (answered && (others_since_first || slot->attempts == 1))) {
+    ++slot->counted_failures;
+  }
+  if (slot->counted_failures >= kRetryBudget && others_since_first) {
+    return Park(slot, "failed " + std::to_string(slot->counted_failures) +
+                          " times while trace took other events; last: " + why);
+  }
+  metrics_.forward_retries.Increment();
+  if (failures_++ % 100 == 0) {
+    log::Warn("trace unavailable; will retry", {{"error", why}, {"attempt", slot->attempts}});
+  }
+  RetryLater(Backoff(slot->attempts - 1), [this, slot] { Send(slot); });
 }
 
 void Forwarder::RetryLater(std::chrono::milliseconds delay, std::function<void()> again) {

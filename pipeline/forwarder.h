@@ -1,5 +1,6 @@
 // The forwarder: follows the spool and sends every event to the color's trace,
-// with a bounded window in flight. A failed send (connection error, timeout,
+// in batches (common/event_batch.h) answered per event, with a bounded window
+// in flight. A failed send (connection error, timeout,
 // 5xx, 408, 429) is retried with backoff until trace takes it. An event trace
 // refuses for good (another 4xx, or failures past the retry budget, while trace
 // takes other events) gets a `rejected` row with reason trace_refused and is
@@ -15,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "common/host_port.h"
 #include "common/http_client.h"
@@ -51,7 +53,13 @@ class Forwarder {
     int park_attempts = 0;             // failed tries to record it as trace_refused
   };
   void Pump();
-  void Send(std::shared_ptr<Slot> slot);
+  void Send(std::shared_ptr<Slot> slot);  // queues it for the next Flush
+  void Flush();                           // sends what is queued, in batches
+  void SendBatch(std::vector<std::shared_ptr<Slot>> batch);
+  void OnAnswer(const std::vector<std::shared_ptr<Slot>>& batch, boost::system::error_code ec,
+                const http::Response& res);
+  // Retries the event later, or parks it once it is known to be refused.
+  void OnFailure(const std::shared_ptr<Slot>& slot, boost::system::error_code ec, unsigned code);
   void RetryLater(std::chrono::milliseconds delay, std::function<void()> again);
   // Records the event as refused by trace (a `rejected` row) and passes it.
   void Park(std::shared_ptr<Slot> slot, const std::string& why);
@@ -69,6 +77,8 @@ class Forwarder {
   boost::asio::steady_timer poll_timer_;
   std::shared_ptr<http::ClientPool> pool_;
   std::deque<std::shared_ptr<Slot>> inflight_;
+  std::vector<std::shared_ptr<Slot>> to_send_;
+  bool flush_posted_ = false;
   uint64_t next_read_ = 0;
   uint64_t seen_before_ = 0;  // spool end at Start(): events before it may have reached trace
   std::atomic<uint64_t> acked_{0};

@@ -9,9 +9,10 @@ seconds=${1:-60}
 scripts/deps.sh
 CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTANDEM_FUZZ=ON \
   -DTANDEM_TESTS=OFF -DTANDEM_SANITIZE=ON >/dev/null
-cmake --build build-fuzz -j2 --target spool_frame_fuzz config_fuzz http_request_fuzz json_member_fuzz
+cmake --build build-fuzz -j2 --target spool_frame_fuzz config_fuzz http_request_fuzz json_member_fuzz \
+  event_batch_fuzz
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for target in spool_frame config http_request json_member; do
+for target in spool_frame config http_request json_member event_batch; do
   work=build-fuzz/corpus/$target
   mkdir -p "$work"
   echo "fuzzing $target for ${seconds}s"

@@ -1,7 +1,9 @@
 #include "pipeline/trace/trace_handler.h"
 
+#include <atomic>
 #include <boost/asio/post.hpp>
 
+#include "common/event_batch.h"
 #include "common/uuid7.h"
 #include "common/wire.h"
 
@@ -12,10 +14,40 @@ bool ValidId(std::string_view id) {
   return id.size() == 36 && id.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
 }
 
-std::string Header(const http::Request& req, std::string_view name) {
-  auto it = req.find(name);
-  return it == req.end() ? std::string() : std::string(it->value());
+// The event as its headers describe it, for a single POST or one of a batch.
+// `header` maps a name to its value (empty when absent).
+template <typename HeaderLookup>
+StampedEvent Stamp(const HeaderLookup& header, std::string body) {
+  StampedEvent e;
+  e.tandem_id = std::string(header(wire::kTandemId));
+  std::string_view at = header(wire::kReceivedAt);
+  if (!ValidId(e.tandem_id) || at.empty() || at.size() > 18 ||
+      at.find_first_not_of("0123456789") != std::string::npos) {
+    // Only the forwarder calls trace, and it always stamps; a direct call gets
+    // an id of its own so its rows still have a key.
+    Uuid7 id = NewUuid7();
+    e.tandem_id = std::move(id.text);
+    e.received_at_ms = id.unix_ms;
+  } else {
+    e.received_at_ms = std::stoll(std::string(at));
+  }
+  e.role = std::string(header(wire::kRole));
+  e.user_agent = std::string(header("User-Agent"));
+  e.forwarded_for = std::string(header("X-Forwarded-For"));
+  e.accept_language = std::string(header("Accept-Language"));
+  e.referer = std::string(header("Referer"));
+  e.origin = std::string(header("Origin"));
+  e.body = std::move(body);
+  return e;
 }
+
+// What a batch is waiting for: one status per event, answered when the last is in.
+struct BatchAnswer {
+  std::vector<unsigned> statuses;
+  std::atomic<size_t> remaining{0};
+  http::Respond respond;
+  boost::asio::io_context* io = nullptr;
+};
 
 }  // namespace
 
@@ -32,7 +64,7 @@ void TraceHandler::Handle(http::Request&& req, const http::RequestInfo& info,
     return respond(
         http::MakeResponse(http::Status::ok, metrics_.Serialize(), "text/plain; version=0.0.4"));
   }
-  if (path != wire::kEventsPath) {
+  if (path != wire::kEventsPath && path != wire::kEventBatchPath) {
     return respond(http::JsonError(http::Status::not_found, "no such endpoint"));
   }
   if (req.method() != http::Verb::post) {
@@ -40,34 +72,22 @@ void TraceHandler::Handle(http::Request&& req, const http::RequestInfo& info,
     res.set(http::Field::allow, "POST");
     return respond(std::move(res));
   }
-  StampedEvent e;
-  e.tandem_id = Header(req, wire::kTandemId);
-  if (!Header(req, wire::kBackfill).empty() && !ValidId(e.tandem_id)) {
-    // A fresh id would make every backfill deliver the event again as a new one.
-    return respond(http::JsonError(http::Status::bad_request,
-                                   "a backfill needs the event's tandem_id (a UUID)"));
-  }
-  std::string at = Header(req, wire::kReceivedAt);
-  if (!ValidId(e.tandem_id) || at.empty() || at.size() > 18 ||
-      at.find_first_not_of("0123456789") != std::string::npos) {
-    // Only the forwarder calls trace, and it always stamps; a direct call gets
-    // an id of its own so its rows still have a key.
-    Uuid7 id = NewUuid7();
-    e.tandem_id = std::move(id.text);
-    e.received_at_ms = id.unix_ms;
-  } else {
-    e.received_at_ms = std::stoll(at);
-  }
-  e.role = Header(req, wire::kRole);
-  e.user_agent = Header(req, "User-Agent");
-  e.forwarded_for = Header(req, "X-Forwarded-For");
-  e.accept_language = Header(req, "Accept-Language");
-  e.referer = Header(req, "Referer");
-  e.origin = Header(req, "Origin");
-  e.body = std::move(req.body());
+  if (path == wire::kEventBatchPath) return HandleBatch(std::move(req), info, std::move(respond));
+  auto header = [&req](std::string_view name) -> std::string_view {
+    auto it = req.find(name);
+    return it == req.end() ? std::string_view() : std::string_view(it->value());
+  };
   EventProcessor::Origin origin;
-  origin.redelivery = Header(req, wire::kRedelivery) == "1";
-  if (std::string b = Header(req, wire::kBackfill); !b.empty()) origin.backfill = std::move(b);
+  if (std::string_view b = header(wire::kBackfill); !b.empty()) {
+    if (!ValidId(header(wire::kTandemId))) {
+      // A fresh id would make every backfill deliver the event again as a new one.
+      return respond(http::JsonError(http::Status::bad_request,
+                                     "a backfill needs the event's tandem_id (a UUID)"));
+    }
+    origin.backfill = std::string(b);
+  }
+  origin.redelivery = header(wire::kRedelivery) == "1";
+  StampedEvent e = Stamp(header, std::move(req.body()));
   auto& io = workers_.context(info.worker);
   processor_.Process(
       std::move(e), origin,
@@ -78,6 +98,38 @@ void TraceHandler::Handle(http::Request&& req, const http::RequestInfo& info,
                             respond(http::MakeResponse(status, std::move(body)));
                           });
       });
+}
+
+// A batch from the forwarder: each event goes through the processor as a single
+// POST would, and the answer waits for all of them. Backfills use kEventsPath.
+void TraceHandler::HandleBatch(http::Request&& req, const http::RequestInfo& info,
+                               http::Respond respond) {
+  std::vector<BatchedEvent> events;
+  std::string error;
+  if (!ParseEventBatch(req.body(), events, error)) {
+    return respond(http::JsonError(http::Status::bad_request, "bad event batch: " + error));
+  }
+  auto batch = std::make_shared<BatchAnswer>();
+  batch->statuses.assign(events.size(), 0);
+  batch->remaining = events.size();
+  batch->respond = std::move(respond);
+  batch->io = &workers_.context(info.worker);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const BatchedEvent& b = events[i];
+    EventProcessor::Origin origin;
+    origin.redelivery = b.header(wire::kRedelivery) == "1";
+    auto header = [&b](std::string_view name) { return b.header(name); };
+    processor_.Process(
+        Stamp(header, std::string(b.body)), origin, [batch, i](http::Status status, std::string) {
+          batch->statuses[i] = static_cast<unsigned>(status);
+          // The last answer sends the batch's, on the connection's thread.
+          if (batch->remaining.fetch_sub(1) != 1) return;
+          boost::asio::post(*batch->io, [batch] {
+            batch->respond(
+                http::MakeResponse(http::Status::ok, EncodeBatchAnswer(batch->statuses)));
+          });
+        });
+  }
 }
 
 }  // namespace tandem::trace

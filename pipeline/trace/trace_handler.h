@@ -1,6 +1,7 @@
-// Trace's HTTP front: POST /v1/events from the color's forwarder, answered 200
-// once the event's rows are in the dataset (503 when they could not be written,
-// so the forwarder sends it again); /healthz, /readyz and /metrics beside it.
+// Trace's HTTP front: POST /v1/event-batch from the color's forwarder (and
+// /v1/events, one event, from `tandem backfill`), each event answered 200 once
+// its rows are in the dataset (503 when they could not be written, so the
+// forwarder sends it again); /healthz, /readyz and /metrics beside it.
 #pragma once
 
 #include <functional>
@@ -18,6 +19,8 @@ class TraceHandler : public http::Handler {
   void Handle(http::Request&& req, const http::RequestInfo& info, http::Respond respond) override;
 
  private:
+  void HandleBatch(http::Request&& req, const http::RequestInfo& info, http::Respond respond);
+
   IoWorkers& workers_;
   EventProcessor& processor_;
   Metrics& metrics_;

@@ -65,7 +65,8 @@ class TraceProcess {
  private:
   static http::ServerOptions Options(const Config& c) {
     http::ServerOptions o;
-    o.body_limit = kMaxBodyBytesLimit;
+    // The largest event alone in a batch, with its headers and the framing.
+    o.body_limit = kMaxBodyBytesLimit + (1 << 20);
     uint64_t limit = RaiseDescriptorLimit();
     // Its clients are the forwarder's pool; vendors and the dataset need the rest.
     o.max_connections = static_cast<size_t>(limit > 512 ? limit - 256 : limit / 2);

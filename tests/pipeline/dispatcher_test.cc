@@ -8,6 +8,7 @@
 
 #include "tests/support/bigquery_stub.h"
 #include "tests/support/dispatcher_harness.h"
+#include "tests/support/metrics_scrape.h"
 
 namespace tandem::testing {
 namespace {
@@ -145,6 +146,47 @@ TEST(Dispatcher, LoadsIntoBigQueryOverHttpsWithTheServiceAccount) {
   }
   EXPECT_TRUE(stub.violations().empty()) << stub.violations().front();
   EXPECT_EQ(h.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace tandem::testing
+
+namespace tandem::testing {
+namespace {
+
+TEST(Dispatcher, ABacklogGoesToTraceInBatchesAndAFailedEventIsResentAlone) {
+  DispatcherHarness h(/*trace_up=*/false);
+  h.Start();
+  ASSERT_EQ(PostAll(h, 0, 200).size(), 200u);
+  ASSERT_EQ(h.Stop(), 0);
+  // The backlog waits in the spool; trace fails one event of it.
+  h.StartTrace();
+  h.trace->set_status_for(TestId(5), 503);
+  h.Start();
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 199), 199);
+  ASSERT_GE(
+      WaitForMetricAtLeast(h.MetricsUrl(), "tandem_dispatcher_forwarded_total{outcome=\"retry\"}",
+                           2, std::chrono::seconds(30)),
+      2);
+  h.trace->set_status_for(TestId(5), 202);
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 200,
+                            std::chrono::seconds(30)),
+            200);
+  auto received = h.trace->received();
+  size_t largest = 0;
+  std::vector<size_t> sends_of_5;
+  for (const auto& r : received) {
+    EXPECT_EQ(r.target, "/v1/event-batch");
+    largest = std::max(largest, r.batch_size);
+    if (r.header("x-tandem-id") == TestId(5)) sends_of_5.push_back(r.batch_size);
+  }
+  EXPECT_GT(largest, 1u) << "the backlog went out in batches";
+  EXPECT_LE(largest, 64u);
+  EXPECT_LT(h.trace->requests(), 20u) << "200 events and a few resends";
+  ASSERT_GE(sends_of_5.size(), 3u);
+  EXPECT_GT(sends_of_5[0], 1u) << "first sent with the others";
+  for (size_t i = 1; i < sends_of_5.size(); ++i) EXPECT_EQ(sends_of_5[i], 1u) << "resend " << i;
+  EXPECT_EQ(h.Metric("tandem_dispatcher_parked_total{reason=\"trace_refused\"}"), 0);
 }
 
 }  // namespace

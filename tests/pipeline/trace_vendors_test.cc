@@ -8,6 +8,7 @@
 
 #include <future>
 
+#include "common/event_batch.h"
 #include "common/sha256.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/trace_harness.h"
@@ -307,6 +308,49 @@ TEST_F(TraceVendorsTest, ARedeliveredEventIsNotSentAgain) {
   EXPECT_EQ(vendors_.amplitude.count(), 1u);
   EXPECT_EQ(h_->Deliveries(), before);
   EXPECT_EQ(ScrapeMetric(h_->MetricsUrl(), "tandem_trace_duplicates_skipped_total"), 5);
+}
+
+TEST_F(TraceVendorsTest, ABatchIsAnsweredPerEventOnceEveryEventsRowsAreWritten) {
+  StartTrace();
+  StampedPost seen = Event(1);
+  ASSERT_EQ(h_->Post(seen), 200u);
+  auto seen_rows = h_->Deliveries();
+  ASSERT_EQ(seen_rows.size(), 5u);
+  seen.redelivery = true;
+  StampedPost invalid = Event(3);
+  invalid.body = std::string("not json \xff\x00", 11);
+  StampedPost with_context = Event(4);
+  with_context.headers = {{"User-Agent", "Batch-Agent/1.0"}};
+  std::vector<unsigned> statuses;
+  ASSERT_EQ(h_->PostBatch({seen, Event(2), invalid, with_context}, statuses), 200u);
+  EXPECT_EQ(statuses, (std::vector<unsigned>{200, 200, 200, 200}));
+  // Answered only once the rows are written: all are there now.
+  std::map<std::string, int> rows_per_event;
+  for (auto& r : h_->Deliveries()) ++rows_per_event[r["tandem_id"]];
+  EXPECT_EQ(rows_per_event[seen.id], 5) << "the redelivered event is not delivered again";
+  EXPECT_EQ(rows_per_event[Event(2).id], 5);
+  EXPECT_EQ(rows_per_event[with_context.id], 5);
+  EXPECT_EQ(rows_per_event.count(invalid.id), 0u);
+  auto rejected = h_->Rejected();
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0]["tandem_id"], invalid.id);
+  EXPECT_EQ(rejected[0]["reason"], "invalid_json");
+  EXPECT_EQ(ScrapeMetric(h_->MetricsUrl(), "tandem_trace_duplicates_skipped_total"), 5);
+  // Each event's own headers make its context.
+  EXPECT_NE(DeliveryOf(with_context.id, "capture")["payload"].find("Batch-Agent/1.0"),
+            std::string::npos);
+}
+
+TEST_F(TraceVendorsTest, AMalformedBatchIsRefusedWholeAndNothingIsWritten) {
+  StartTrace();
+  std::string bytes;
+  AppendBatchedEvent(bytes, {{"X-Tandem-Id", Event(1).id}}, Event(1).body);
+  EXPECT_EQ(h_->PostBatchBytes(bytes.substr(0, bytes.size() - 1)), 400u);
+  EXPECT_EQ(h_->PostBatchBytes("TNDB1\n"), 400u);
+  EXPECT_EQ(h_->PostBatchBytes(Event(1).body), 400u);
+  EXPECT_TRUE(h_->Deliveries().empty());
+  EXPECT_TRUE(h_->Rejected().empty());
+  EXPECT_EQ(vendors_.ga.count(), 0u);
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/event_batch.h"
+#include "common/wire.h"
+
 namespace tandem::testing {
 
 StubUpstream::StubUpstream(uint16_t port, size_t threads, bool record)
@@ -41,29 +44,77 @@ size_t StubUpstream::WaitFor(size_t n, std::chrono::milliseconds timeout) const 
   return count_.load();
 }
 
+namespace {
+
+// Lower-case names; repeated ones joined with ", ".
+void AddHeader(Received& r, std::string_view name, std::string_view value) {
+  std::string lower(name);
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto& slot = r.headers[lower];
+  slot = slot.empty() ? std::string(value) : slot + ", " + std::string(value);
+}
+
+Received Record(const http::Request& req) {
+  Received r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  for (const auto& f : req) AddHeader(r, f.name_string(), f.value());
+  r.body = req.body();
+  return r;
+}
+
+// One event of a forwarder's batch, recorded as if it had come alone.
+Received Record(const BatchedEvent& e, size_t batch_size) {
+  Received r;
+  r.batch_size = batch_size;
+  r.method = "POST";
+  r.target = std::string(wire::kEventBatchPath);
+  for (const auto& [k, v] : e.headers) AddHeader(r, k, v);
+  r.body = std::string(e.body);
+  return r;
+}
+
+}  // namespace
+
 void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info,
                           http::Respond respond) {
+  // A batch stands for its events: each is recorded and counted, and answered
+  // with its own status (set_status_for); set_status answers the whole request,
+  // like a trace that is down or broken. An event never answered holds the batch.
+  std::vector<BatchedEvent> events;
+  std::string error;
+  const bool batch =
+      req.target() == wire::kEventBatchPath && ParseEventBatch(req.body(), events, error);
   std::string id(req["X-Tandem-Id"]);
   std::string body;
   unsigned status = status_.load();
+  std::vector<unsigned> statuses;
+  requests_.fetch_add(1);
   {
     std::lock_guard<std::mutex> l(mu_);
     body = body_;
-    if (auto it = status_for_.find(id); it != status_for_.end()) status = it->second;
-    if (record_) {
-      Received r;
-      r.method = std::string(req.method_string());
-      r.target = std::string(req.target());
-      for (const auto& f : req) {
-        std::string name(f.name_string());
-        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        auto& slot = r.headers[name];
-        slot = slot.empty() ? std::string(f.value()) : slot + ", " + std::string(f.value());
+    if (batch) {
+      bool hold = false;
+      for (const auto& e : events) {
+        unsigned s = 202;
+        if (auto it = status_for_.find(std::string(e.header(wire::kTandemId)));
+            it != status_for_.end()) {
+          s = it->second;
+        }
+        hold |= s == 0;
+        statuses.push_back(s);
+        if (record_) received_.push_back(Record(e, events.size()));
       }
-      r.body = std::move(req.body());
-      received_.push_back(std::move(r));
+      count_.fetch_add(events.size());
+      if (status >= 200 && status < 300) {
+        status = hold ? 0 : 200;
+        body = EncodeBatchAnswer(statuses);
+      }
+    } else {
+      if (auto it = status_for_.find(id); it != status_for_.end()) status = it->second;
+      if (record_) received_.push_back(Record(req));
+      count_.fetch_add(1);
     }
-    count_.fetch_add(1);
   }
   cv_.notify_all();
   if (status == 0) {

@@ -22,6 +22,7 @@ struct Received {
   std::string target;
   std::map<std::string, std::string> headers;  // lower-case names; repeated ones joined with ", "
   std::string body;
+  size_t batch_size = 1;  // events in the request it came in (a forwarder's batch)
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
     return it == headers.end() ? "" : it->second;
@@ -38,6 +39,9 @@ class StubUpstream : public http::Handler {
   std::string address() const { return "127.0.0.1:" + std::to_string(port()); }
 
   // Default answer: 202 {"id": X-Tandem-Id}. Status 0 means "never answer".
+  // A forwarder's batch (wire::kEventBatchPath) counts and records each event,
+  // answered 202 each unless set_status_for says otherwise; set_status answers
+  // a batch as a whole when it is not a 2xx.
   void set_status(unsigned status) { status_ = status; }
   void set_delay(std::chrono::milliseconds d) { delay_ms_ = d.count(); }
   // Answers `status` to every request whose X-Tandem-Id is `id` (a poison event).
@@ -45,7 +49,8 @@ class StubUpstream : public http::Handler {
   // Overrides the body for every path (used to stand in for compare's /v1/report).
   void set_body(const std::string& body);
 
-  size_t count() const { return count_.load(); }
+  size_t count() const { return count_.load(); }  // events (a batch counts each)
+  size_t requests() const { return requests_.load(); }
   std::vector<Received> received() const;
   // Blocks until at least n requests arrived or `timeout` passed; returns the count.
   size_t WaitFor(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
@@ -59,6 +64,7 @@ class StubUpstream : public http::Handler {
   std::atomic<unsigned> status_{202};
   std::atomic<int64_t> delay_ms_{0};
   std::atomic<size_t> count_{0};
+  std::atomic<size_t> requests_{0};
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::vector<Received> received_;

@@ -2,7 +2,9 @@
 
 #include <signal.h>
 
+#include "common/event_batch.h"
 #include "common/fetch.h"
+#include "common/wire.h"
 
 namespace tandem::testing {
 
@@ -34,16 +36,51 @@ std::optional<int> TraceHarness::Stop() {
   return proc->Wait();
 }
 
-unsigned TraceHarness::Post(const StampedPost& p) {
+namespace {
+
+std::vector<std::pair<std::string, std::string>> Stamps(const StampedPost& p) {
   std::vector<std::pair<std::string, std::string>> headers = {
       {"X-Tandem-Id", p.id},
       {"X-Tandem-Received-At", std::to_string(p.received_at)},
       {"X-Tandem-Role", p.role}};
   if (p.redelivery) headers.emplace_back("X-Tandem-Redelivery", "1");
   headers.insert(headers.end(), p.headers.begin(), p.headers.end());
+  return headers;
+}
+
+}  // namespace
+
+unsigned TraceHarness::Post(const StampedPost& p) {
+  auto headers = Stamps(p);
   auto r =
       http::FetchWith(http::Verb::post, "http://127.0.0.1:" + std::to_string(port) + "/v1/events",
                       p.body, "text/plain", headers, std::chrono::seconds(20));
+  return r.ec ? 0 : r.res.result_int();
+}
+
+unsigned TraceHarness::PostBatch(const std::vector<StampedPost>& posts,
+                                 std::vector<unsigned>& statuses) {
+  std::string bytes;
+  for (const auto& p : posts) {
+    auto stamps = Stamps(p);
+    std::vector<BatchHeader> headers(stamps.begin(), stamps.end());
+    AppendBatchedEvent(bytes, headers, p.body);
+  }
+  auto r = http::FetchWith(
+      http::Verb::post,
+      "http://127.0.0.1:" + std::to_string(port) + std::string(wire::kEventBatchPath), bytes,
+      std::string(wire::kEventBatchType), {}, std::chrono::seconds(20));
+  if (r.ec) return 0;
+  statuses.clear();
+  if (!ParseBatchAnswer(r.res.body(), posts.size(), statuses)) statuses.clear();
+  return r.res.result_int();
+}
+
+unsigned TraceHarness::PostBatchBytes(const std::string& bytes) {
+  auto r = http::FetchWith(
+      http::Verb::post,
+      "http://127.0.0.1:" + std::to_string(port) + std::string(wire::kEventBatchPath), bytes,
+      std::string(wire::kEventBatchType), {}, std::chrono::seconds(20));
   return r.ec ? 0 : r.res.result_int();
 }
 

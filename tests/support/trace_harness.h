@@ -31,6 +31,11 @@ class TraceHarness {
 
   // Returns the HTTP status (0 on a transport error).
   unsigned Post(const StampedPost& p);
+  // Posts the events as one forwarder's batch; returns the HTTP status and
+  // fills `statuses` with each event's.
+  unsigned PostBatch(const std::vector<StampedPost>& posts, std::vector<unsigned>& statuses);
+  // Posts raw bytes to the batch endpoint; returns the HTTP status.
+  unsigned PostBatchBytes(const std::string& bytes);
   std::vector<Row> Deliveries() const;  // every column, ordered by tandem_id, vendor
   std::vector<Row> Rejected() const;
   std::string db_path() const { return dir.path() + "/" + color + ".db"; }
