@@ -1,6 +1,7 @@
 #include "common/event_batch.h"
 
 #include <boost/algorithm/string/predicate.hpp>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 namespace tandem {
@@ -51,8 +52,15 @@ std::string_view BatchedEvent::header(std::string_view name) const {
   return {};
 }
 
-void AppendBatchedEvent(std::string& out, const std::vector<BatchHeader>& headers,
+bool AppendBatchedEvent(std::string& out, const std::vector<BatchHeader>& headers,
                         std::string_view body) {
+  // What ParseEventBatch would refuse is never written (nor cut to fit).
+  if (headers.size() > kMaxBatchHeaders || body.size() > UINT32_MAX) return false;
+  for (const auto& [name, value] : headers) {
+    if (name.empty() || name.size() > kMaxBatchHeaderName || value.size() > UINT32_MAX) {
+      return false;
+    }
+  }
   if (out.empty()) out.append(kPrefix);
   PutU16(out, headers.size());
   for (const auto& [name, value] : headers) {
@@ -63,6 +71,7 @@ void AppendBatchedEvent(std::string& out, const std::vector<BatchHeader>& header
   }
   PutU32(out, body.size());
   out.append(body);
+  return true;
 }
 
 bool ParseEventBatch(std::string_view bytes, std::vector<BatchedEvent>& out, std::string& error) {

@@ -32,9 +32,11 @@ inline constexpr size_t kMaxBatchHeaders = 64;       // per event
 inline constexpr size_t kMaxBatchHeaderName = 256;   // bytes
 inline constexpr size_t kMaxBatchEventCount = 4096;  // per batch
 
-// Appends one event (the prefix first, when `out` is empty).
-void AppendBatchedEvent(std::string& out, const std::vector<BatchHeader>& headers,
-                        std::string_view body);
+// Appends one event (the prefix first, when `out` is empty). False, with `out`
+// unchanged, when the event is beyond the limits below (ParseEventBatch would
+// refuse the whole batch).
+[[nodiscard]] bool AppendBatchedEvent(std::string& out, const std::vector<BatchHeader>& headers,
+                                      std::string_view body);
 
 // Parses a whole batch into `out` (views into `bytes`, which must outlive them).
 // Every length is checked against the bytes left before it is used. On error

@@ -15,7 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (tandem::ParseEventBatch(in, events, error)) {
     if (events.empty() || !error.empty()) abort();
     std::string again;
-    for (const auto& e : events) tandem::AppendBatchedEvent(again, e.headers, e.body);
+    for (const auto& e : events) {
+      if (!tandem::AppendBatchedEvent(again, e.headers, e.body)) abort();
+    }
     if (again != in) abort();
   } else if (error.empty()) {
     abort();

@@ -166,6 +166,7 @@ void Forwarder::SendBatch(std::vector<std::shared_ptr<Slot>> batch) {
   req.set(http::Field::content_type, wire::kEventBatchType);
   std::string body;
   std::vector<BatchHeader> headers;
+  std::vector<std::shared_ptr<Slot>> sent;
   for (const auto& slot : batch) {
     const SpoolRecord& r = slot->entry.record;
     headers.clear();
@@ -178,16 +179,23 @@ void Forwarder::SendBatch(std::vector<std::shared_ptr<Slot>> batch) {
     if (slot->attempts > 0 || slot->entry.end <= seen_before_) {
       headers.emplace_back(wire::kRedelivery, "1");
     }
-    AppendBatchedEvent(body, headers, r.body);
+    if (!AppendBatchedEvent(body, headers, r.body)) {
+      // Cannot happen with the headers the dispatcher keeps; never block on it.
+      boost::asio::post(
+          io_, [this, slot] { Park(slot, "its headers do not fit trace's batch format"); });
+      continue;
+    }
     if (++slot->attempts == 1) slot->oks_at_first_send = slot->oks_at_last_failure = oks_;
+    sent.push_back(slot);
   }
+  if (sent.empty()) return;
   req.body() = std::move(body);
   ++sending_;
   pool_->Send(
       std::move(req), kSendTimeout,
-      [this, batch = std::move(batch)](boost::system::error_code ec, http::Response&& res) mutable {
+      [this, sent = std::move(sent)](boost::system::error_code ec, http::Response&& res) mutable {
         --sending_;
-        OnAnswer(batch, ec, res);
+        OnAnswer(sent, ec, res);
       });
 }
 
@@ -196,12 +204,19 @@ void Forwarder::OnAnswer(const std::vector<std::shared_ptr<Slot>>& batch,
   unsigned code = ec ? 0 : res.result_int();
   std::vector<unsigned> statuses;
   if (!ec && code >= 200 && code < 300 && !ParseBatchAnswer(res.body(), batch.size(), statuses)) {
-    // Not trace's answer (or a broken one): like no answer, the events wait.
+    // Not trace's answer (another service on trace_listen, or a broken one):
+    // like no answer, the events wait.
     ec = boost::asio::error::invalid_argument;
-    log::Warn("trace's answer to a batch is not one status per event; will retry",
-              {{"events", batch.size()}, {"status", code}});
+    code = 0;
+    if (failures_ % 100 == 0) {
+      log::Warn("trace's answer to a batch is not one status per event; will retry",
+                {{"events", batch.size()}, {"status", res.result_int()}});
+    }
   }
-  if (ec || code < 200 || code >= 300) statuses.assign(batch.size(), code);
+  // An answer to the whole request (no answer, a timeout, one status for all) is
+  // about one event only when it was sent alone.
+  const bool per_event = statuses.size() == batch.size() || batch.size() == 1;
+  if (statuses.size() != batch.size()) statuses.assign(batch.size(), code);
   // Successes first: a failure beside them is then known to be about its event.
   for (size_t i = 0; i < batch.size(); ++i) {
     if (statuses[i] < 200 || statuses[i] >= 300) continue;
@@ -214,14 +229,24 @@ void Forwarder::OnAnswer(const std::vector<std::shared_ptr<Slot>>& batch,
     batch[i]->done = true;
   }
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (statuses[i] < 200 || statuses[i] >= 300) OnFailure(batch[i], ec, statuses[i]);
+    if (statuses[i] < 200 || statuses[i] >= 300) OnFailure(batch[i], ec, statuses[i], per_event);
   }
   Advance();
 }
 
 void Forwarder::OnFailure(const std::shared_ptr<Slot>& slot, boost::system::error_code ec,
-                          unsigned code) {
+                          unsigned code, bool about_event) {
   std::string why = ec ? ec.message() : "status " + std::to_string(code);
+  if (!about_event) {
+    // The batch failed as a whole: each event is resent alone, where its answer
+    // tells whether trace refuses it.
+    slot->oks_at_last_failure = oks_;
+    metrics_.forward_retries.Increment();
+    if (failures_++ % 100 == 0) {
+      log::Warn("trace unavailable; will retry", {{"error", why}, {"attempt", slot->attempts}});
+    }
+    return RetryLater(Backoff(slot->attempts - 1), [this, slot] { Send(slot); });
+  }
   // Trace takes other events (sent with or after this one) but not this one.
   // Only then is a refusal about the event; when everything is refused or
   // fails (trace down, a wrong trace_listen answering 404) the event waits.

@@ -59,7 +59,9 @@ class Forwarder {
   void OnAnswer(const std::vector<std::shared_ptr<Slot>>& batch, boost::system::error_code ec,
                 const http::Response& res);
   // Retries the event later, or parks it once it is known to be refused.
-  void OnFailure(const std::shared_ptr<Slot>& slot, boost::system::error_code ec, unsigned code);
+  // `about_event`: the failure is this event's own (its status, or it was sent alone).
+  void OnFailure(const std::shared_ptr<Slot>& slot, boost::system::error_code ec, unsigned code,
+                 bool about_event);
   void RetryLater(std::chrono::milliseconds delay, std::function<void()> again);
   // Records the event as refused by trace (a `rejected` row) and passes it.
   void Park(std::shared_ptr<Slot> slot, const std::string& why);

@@ -7,12 +7,12 @@ namespace {
 
 std::string TwoEvents() {
   std::string out;
-  AppendBatchedEvent(out, {{"X-Tandem-Id", "id-1"}, {"User-Agent", "Mozilla/5.0"}},
-                     R"({"event":"pageview"})");
+  EXPECT_TRUE(AppendBatchedEvent(out, {{"X-Tandem-Id", "id-1"}, {"User-Agent", "Mozilla/5.0"}},
+                                 R"({"event":"pageview"})"));
   // Bodies are bytes: NUL, invalid UTF-8, nothing at all.
-  AppendBatchedEvent(out, {{"x-tandem-id", "id-2"}, {"X-Tandem-Redelivery", "1"}},
-                     std::string("\xff\x00\xfe", 3));
-  AppendBatchedEvent(out, {}, "");
+  EXPECT_TRUE(AppendBatchedEvent(out, {{"x-tandem-id", "id-2"}, {"X-Tandem-Redelivery", "1"}},
+                                 std::string("\xff\x00\xfe", 3)));
+  EXPECT_TRUE(AppendBatchedEvent(out, {}, ""));
   return out;
 }
 
@@ -40,8 +40,8 @@ TEST(EventBatch, EveryCutOffBatchIsRefusedWithAReason) {
   std::vector<size_t> ends;
   {
     std::string one;
-    AppendBatchedEvent(one, {{"X-Tandem-Id", "id-1"}, {"User-Agent", "Mozilla/5.0"}},
-                       R"({"event":"pageview"})");
+    ASSERT_TRUE(AppendBatchedEvent(one, {{"X-Tandem-Id", "id-1"}, {"User-Agent", "Mozilla/5.0"}},
+                                   R"({"event":"pageview"})"));
     ends.push_back(one.size());
   }
   for (size_t n = 0; n < bytes.size(); ++n) {
@@ -79,6 +79,26 @@ TEST(EventBatch, LengthsPastTheLimitsOrTheBytesAreRefused) {
   // An empty header name.
   std::string unnamed = std::string("TNDB1\n") + std::string("\x01\x00\x00\x00", 4);
   EXPECT_FALSE(ParseEventBatch(unnamed, events, error));
+}
+
+TEST(EventBatch, AnEventTheParserWouldRefuseIsNeverWritten) {
+  std::string out = "kept";
+  std::vector<BatchHeader> many(kMaxBatchHeaders + 1, {"X-Name", "v"});
+  EXPECT_FALSE(AppendBatchedEvent(out, many, "body"));
+  std::string long_name(kMaxBatchHeaderName + 1, 'x');
+  EXPECT_FALSE(AppendBatchedEvent(out, {{long_name, "v"}}, "body"));
+  EXPECT_FALSE(AppendBatchedEvent(out, {{"", "v"}}, "body"));
+  EXPECT_EQ(out, "kept");
+  // At the limits, written and read back.
+  out.clear();
+  many.pop_back();
+  ASSERT_TRUE(AppendBatchedEvent(out, many, "body"));
+  ASSERT_TRUE(AppendBatchedEvent(out, {{std::string(kMaxBatchHeaderName, 'x'), "v"}}, "body"));
+  std::vector<BatchedEvent> events;
+  std::string error;
+  ASSERT_TRUE(ParseEventBatch(out, events, error)) << error;
+  EXPECT_EQ(events[0].headers.size(), kMaxBatchHeaders);
+  EXPECT_EQ(events[1].headers[0].first.size(), kMaxBatchHeaderName);
 }
 
 TEST(EventBatch, AnswersCarryOneStatusPerEvent) {

@@ -150,7 +150,7 @@ TEST(ReadWindow, EventNamesOnSqliteMatchJsonExtractForEveryBodyShape) {
   }
   std::vector<RawRow> rows;
   std::map<std::string, std::string> want;
-  char id[40];
+  char id[48];  // room for any size_t in hex
   for (size_t i = 0; i < all.size(); ++i) {
     std::snprintf(id, sizeof id, "0190a1b2-c3d4-7e5f-8a9b-%012zx", i);
     rows.push_back({id, 10, all[i].first});

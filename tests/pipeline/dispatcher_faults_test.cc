@@ -13,6 +13,7 @@
 #include "tests/support/bigquery_stub.h"
 #include "tests/support/dispatcher_harness.h"
 #include "tests/support/metrics_scrape.h"
+#include "tests/support/sqlite_rows.h"
 
 namespace tandem::testing {
 namespace {
@@ -186,7 +187,10 @@ TEST(Poison, AnEventInFlightWhenTraceDiesIsNotParkedHoweverLongTraceIsDown) {
   DispatcherHarness h;
   h.trace->set_status_for(TestId(0), 0);  // held until trace dies
   h.Start();
-  ASSERT_EQ(PostAll(h, 0, 10).size(), 10u);
+  // Event 0 first and on its own, so the others are not in its batch.
+  ASSERT_EQ(PostAll(h, 0, 1).size(), 1u);
+  ASSERT_EQ(h.trace->WaitFor(1), 1u);
+  ASSERT_EQ(PostAll(h, 1, 10).size(), 9u);
   ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 9), 9);
   h.trace.reset();  // trace dies with event 0 in flight
   // Trace stays down for more sends of event 0 than the retry budget (8).
@@ -202,6 +206,55 @@ TEST(Poison, AnEventInFlightWhenTraceDiesIsNotParkedHoweverLongTraceIsDown) {
   EXPECT_EQ(h.Metric("tandem_dispatcher_parked_total{reason=\"trace_refused\"}"), 0);
   ASSERT_EQ(h.trace->WaitFor(1), 1u);
   EXPECT_EQ(h.trace->received()[0].header("x-tandem-id"), TestId(0));
+}
+
+TEST(Poison, AServiceOnTraceListenThatAnswers200ToAnythingTakesNothing) {
+  // Not trace (or a trace that does not speak batches): its 2xx has no status
+  // per event, so no event is taken as delivered; they wait, nothing is parked.
+  DispatcherHarness h;
+  h.trace->set_speaks_batches(false);
+  h.Start();
+  ASSERT_EQ(PostAll(h, 0, 10).size(), 10u);
+  ASSERT_GE(
+      WaitForMetricAtLeast(h.MetricsUrl(), "tandem_dispatcher_forwarded_total{outcome=\"retry\"}",
+                           20, std::chrono::seconds(20)),
+      20);
+  EXPECT_EQ(h.Metric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}"), 0);
+  EXPECT_EQ(h.Metric("tandem_dispatcher_parked_total{reason=\"trace_refused\"}"), 0);
+  h.trace->set_speaks_batches(true);
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 10,
+                            std::chrono::seconds(30)),
+            10);
+  EXPECT_EQ(h.Metric("tandem_dispatcher_parked_total{reason=\"trace_refused\"}"), 0);
+}
+
+TEST(Poison, ABatchRefusedAsAWholeParksOnlyTheEventThatIsRefusedAlone) {
+  // A refusal of a whole batch (a proxy's 413, say) is about no event in
+  // particular: each is sent again alone, and only the one refused alone is parked.
+  DispatcherHarness h(/*trace_up=*/false);
+  h.Start();
+  ASSERT_EQ(PostAll(h, 0, 200).size(), 200u);
+  ASSERT_EQ(h.Stop(), 0);
+  h.StartTrace();
+  // Answered after the other batches went through, so others flowed meanwhile.
+  h.trace->set_batch_answer_for(TestId(150), 413, std::chrono::milliseconds(300));
+  h.Start();
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_parked_total{reason=\"trace_refused\"}", 1,
+                            std::chrono::seconds(30)),
+            1);
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 199,
+                            std::chrono::seconds(30)),
+            199);
+  auto rejected = QueryRows(h.db_path(), "SELECT tandem_id, reason FROM rejected");
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0]["tandem_id"], TestId(150));
+  EXPECT_EQ(rejected[0]["reason"], "trace_refused");
+  size_t batched_with_150 = 0;
+  for (const auto& r : h.trace->received()) {
+    if (r.header("x-tandem-id") == TestId(150))
+      batched_with_150 = std::max(batched_with_150, r.batch_size);
+  }
+  EXPECT_GT(batched_with_150, 1u) << "it was first sent in a batch";
 }
 
 TEST(Poison, FailuresDuringAnOutageDoNotCountOnceTraceIsBack) {

@@ -344,7 +344,7 @@ TEST_F(TraceVendorsTest, ABatchIsAnsweredPerEventOnceEveryEventsRowsAreWritten) 
 TEST_F(TraceVendorsTest, AMalformedBatchIsRefusedWholeAndNothingIsWritten) {
   StartTrace();
   std::string bytes;
-  AppendBatchedEvent(bytes, {{"X-Tandem-Id", Event(1).id}}, Event(1).body);
+  ASSERT_TRUE(AppendBatchedEvent(bytes, {{"X-Tandem-Id", Event(1).id}}, Event(1).body));
   EXPECT_EQ(h_->PostBatchBytes(bytes.substr(0, bytes.size() - 1)), 400u);
   EXPECT_EQ(h_->PostBatchBytes("TNDB1\n"), 400u);
   EXPECT_EQ(h_->PostBatchBytes(Event(1).body), 400u);

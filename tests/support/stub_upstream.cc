@@ -3,6 +3,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <tuple>
 
 #include "common/event_batch.h"
 #include "common/wire.h"
@@ -26,6 +28,12 @@ StubUpstream::~StubUpstream() {
 void StubUpstream::set_body(const std::string& body) {
   std::lock_guard<std::mutex> l(mu_);
   body_ = body;
+}
+
+void StubUpstream::set_batch_answer_for(const std::string& id, unsigned status,
+                                        std::chrono::milliseconds delay) {
+  std::lock_guard<std::mutex> l(mu_);
+  batch_answer_for_[id] = {status, delay.count()};
 }
 
 void StubUpstream::set_status_for(const std::string& id, unsigned status) {
@@ -83,11 +91,12 @@ void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info,
   // like a trace that is down or broken. An event never answered holds the batch.
   std::vector<BatchedEvent> events;
   std::string error;
-  const bool batch =
-      req.target() == wire::kEventBatchPath && ParseEventBatch(req.body(), events, error);
+  const bool batch = speaks_batches_ && req.target() == wire::kEventBatchPath &&
+                     ParseEventBatch(req.body(), events, error);
   std::string id(req["X-Tandem-Id"]);
   std::string body;
   unsigned status = status_.load();
+  int64_t delay = delay_ms_.load();
   std::vector<unsigned> statuses;
   requests_.fetch_add(1);
   {
@@ -95,7 +104,12 @@ void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info,
     body = body_;
     if (batch) {
       bool hold = false;
+      std::optional<std::pair<unsigned, int64_t>> whole;
       for (const auto& e : events) {
+        if (auto it = batch_answer_for_.find(std::string(e.header(wire::kTandemId)));
+            it != batch_answer_for_.end()) {
+          whole = it->second;
+        }
         unsigned s = 202;
         if (auto it = status_for_.find(std::string(e.header(wire::kTandemId)));
             it != status_for_.end()) {
@@ -106,7 +120,9 @@ void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info,
         if (record_) received_.push_back(Record(e, events.size()));
       }
       count_.fetch_add(events.size());
-      if (status >= 200 && status < 300) {
+      if (whole) {
+        std::tie(status, delay) = *whole;
+      } else if (status >= 200 && status < 300) {
         status = hold ? 0 : 200;
         body = EncodeBatchAnswer(statuses);
       }
@@ -124,7 +140,6 @@ void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info,
   }
   if (body.empty()) body = nlohmann::json{{"id", id}}.dump();
   auto res = http::MakeResponse(static_cast<http::Status>(status), body);
-  int64_t delay = delay_ms_.load();
   if (delay <= 0) return respond(std::move(res));
   auto timer = std::make_shared<boost::asio::steady_timer>(workers_.context(info.worker),
                                                            std::chrono::milliseconds(delay));

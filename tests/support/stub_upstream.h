@@ -46,6 +46,13 @@ class StubUpstream : public http::Handler {
   void set_delay(std::chrono::milliseconds d) { delay_ms_ = d.count(); }
   // Answers `status` to every request whose X-Tandem-Id is `id` (a poison event).
   void set_status_for(const std::string& id, unsigned status);
+  // false: a batch is treated as one request (a service that does not speak the
+  // batch protocol, answering 202 {"id": ""} to anything).
+  void set_speaks_batches(bool yes) { speaks_batches_ = yes; }
+  // A batch holding event `id` is answered `status` as a whole, after `delay`
+  // (a proxy refusing the request, answered after the other batches).
+  void set_batch_answer_for(const std::string& id, unsigned status,
+                            std::chrono::milliseconds delay);
   // Overrides the body for every path (used to stand in for compare's /v1/report).
   void set_body(const std::string& body);
 
@@ -63,6 +70,7 @@ class StubUpstream : public http::Handler {
   bool record_;
   std::atomic<unsigned> status_{202};
   std::atomic<int64_t> delay_ms_{0};
+  std::atomic<bool> speaks_batches_{true};
   std::atomic<size_t> count_{0};
   std::atomic<size_t> requests_{0};
   mutable std::mutex mu_;
@@ -70,6 +78,7 @@ class StubUpstream : public http::Handler {
   std::vector<Received> received_;
   std::string body_;
   std::map<std::string, unsigned> status_for_;
+  std::map<std::string, std::pair<unsigned, int64_t>> batch_answer_for_;
   std::vector<http::Respond> never_answered_;
 };
 

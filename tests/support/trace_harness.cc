@@ -64,7 +64,7 @@ unsigned TraceHarness::PostBatch(const std::vector<StampedPost>& posts,
   for (const auto& p : posts) {
     auto stamps = Stamps(p);
     std::vector<BatchHeader> headers(stamps.begin(), stamps.end());
-    AppendBatchedEvent(bytes, headers, p.body);
+    if (!AppendBatchedEvent(bytes, headers, p.body)) return 0;
   }
   auto r = http::FetchWith(
       http::Verb::post,
