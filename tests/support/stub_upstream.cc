@@ -147,6 +147,18 @@ void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info,
                         boost::system::error_code) mutable { respond(std::move(res)); });
 }
 
+std::vector<uint16_t> ClosedPorts(size_t n) {
+  boost::asio::io_context io;
+  std::vector<boost::asio::ip::tcp::acceptor> held;
+  std::vector<uint16_t> ports;
+  for (size_t i = 0; i < n; ++i) {
+    held.emplace_back(
+        io, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0});
+    ports.push_back(held.back().local_endpoint().port());
+  }
+  return ports;
+}
+
 uint16_t ClosedPort() {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});

@@ -84,5 +84,8 @@ class StubUpstream : public http::Handler {
 
 // A port on 127.0.0.1 with nothing listening (bound, then released).
 uint16_t ClosedPort();
+// `n` distinct such ports: each stays bound until all are chosen, so the system
+// cannot hand out one of them twice.
+std::vector<uint16_t> ClosedPorts(size_t n);
 
 }  // namespace tandem::testing

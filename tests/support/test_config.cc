@@ -45,16 +45,19 @@ std::string TestConfig::Write(const std::string& dir) const {
 
 TestConfig StackConfig(StackPorts& ports) {
   auto at = [](uint16_t port) { return "127.0.0.1:" + std::to_string(port); };
-  ports = {ClosedPort(), ClosedPort(), ClosedPort()};
+  // Seven listeners; ports picked one by one could repeat (each is free again
+  // once released), and a config with a repeated address is refused.
+  std::vector<uint16_t> free = ClosedPorts(7);
+  ports = {free[0], free[1], free[2]};
   TestConfig c;
   c.listen = at(ports.ingest);
   c.admin_listen = at(ports.admin);
   c.compare_url = "http://" + at(ports.compare);
   c.compare_listen = at(ports.compare);
-  for (TestColorConfig* color : {&c.blue, &c.green}) {
-    color->dispatcher_listen = at(ClosedPort());
-    color->trace_listen = at(ClosedPort());
-  }
+  c.blue.dispatcher_listen = at(free[3]);
+  c.blue.trace_listen = at(free[4]);
+  c.green.dispatcher_listen = at(free[5]);
+  c.green.trace_listen = at(free[6]);
   return c;
 }
 
