@@ -237,43 +237,37 @@ void Forwarder::OnAnswer(const std::vector<std::shared_ptr<Slot>>& batch,
 void Forwarder::OnFailure(const std::shared_ptr<Slot>& slot, boost::system::error_code ec,
                           unsigned code, bool about_event) {
   std::string why = ec ? ec.message() : "status " + std::to_string(code);
-  if (!about_event) {
-    // The batch failed as a whole: each event is resent alone, where its answer
-    // tells whether trace refuses it.
-    slot->oks_at_last_failure = oks_;
-    metrics_.forward_retries.Increment();
-    if (failures_++ % 100 == 0) {
-      log::Warn("trace unavailable; will retry", {{"error", why}, {"attempt", slot->attempts}});
-    }
-    return RetryLater(Backoff(slot->attempts - 1), [this, slot] { Send(slot); });
-  }
   // Trace takes other events (sent with or after this one) but not this one.
   // Only then is a refusal about the event; when everything is refused or
   // fails (trace down, a wrong trace_listen answering 404) the event waits.
   const bool others_since_first = oks_ > slot->oks_at_first_send;
   const bool others_since_last = oks_ > slot->oks_at_last_failure;
   slot->oks_at_last_failure = oks_;
-  if (!ec && !Retryable(code) && others_since_first) {
-    return Park(slot, "trace answered " + why);
-  }
-  // A failure counts toward the budget only when it may be about this
-  // event: trace answered it (not a gateway's "not now"), or others went
-  // through since its last failure. An event caught by a trace crash fails
-  // on every resend while trace restarts, however long that takes, and
-  // must wait, not be parked.
-  // A "not now" answer (408, 429, a gateway's 502-504) is like no answer.
-  const bool answered = !ec && Retryable(code) && code != 408 && code != 429 && code != 502 &&
-                        code != 503 && code != 504;
-  // The first answer counts even before anything else went through (the
-  // poison event may be the first one sent); later ones only once others
-  // flow, so failures during a trace outage do not pile up against events
-  // that then fail once after trace is back.
-  if (others_since_last || (answered && (others_since_first || slot->attempts == 1))) {
-    ++slot->counted_failures;
-  }
-  if (slot->counted_failures >= kRetryBudget && others_since_first) {
-    return Park(slot, "failed " + std::to_string(slot->counted_failures) +
-                          " times while trace took other events; last: " + why);
+  // A batch that failed as a whole says nothing about any one of its events:
+  // each is resent alone, where its answer is its own, and only that counts.
+  if (about_event) {
+    if (!ec && !Retryable(code) && others_since_first) {
+      return Park(slot, "trace answered " + why);
+    }
+    // A failure counts toward the budget only when it may be about this
+    // event: trace answered it (not a gateway's "not now"), or others went
+    // through since its last failure. An event caught by a trace crash fails
+    // on every resend while trace restarts, however long that takes, and
+    // must wait, not be parked.
+    // A "not now" answer (408, 429, a gateway's 502-504) is like no answer.
+    const bool answered = !ec && Retryable(code) && code != 408 && code != 429 && code != 502 &&
+                          code != 503 && code != 504;
+    // The first answer counts even before anything else went through (the
+    // poison event may be the first one sent); later ones only once others
+    // flow, so failures during a trace outage do not pile up against events
+    // that then fail once after trace is back.
+    if (others_since_last || (answered && (others_since_first || slot->attempts == 1))) {
+      ++slot->counted_failures;
+    }
+    if (slot->counted_failures >= kRetryBudget && others_since_first) {
+      return Park(slot, "failed " + std::to_string(slot->counted_failures) +
+                            " times while trace took other events; last: " + why);
+    }
   }
   metrics_.forward_retries.Increment();
   if (failures_++ % 100 == 0) {

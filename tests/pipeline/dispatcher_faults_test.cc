@@ -233,9 +233,7 @@ TEST(Poison, ABatchRefusedAsAWholeParksOnlyTheEventThatIsRefusedAlone) {
   // particular: each is sent again alone, and only the one refused alone is parked.
   DispatcherHarness h(/*trace_up=*/false);
   h.Start();
-  ASSERT_EQ(PostAll(h, 0, 200).size(), 200u);
-  ASSERT_EQ(h.Stop(), 0);
-  h.StartTrace();
+  ASSERT_TRUE(LeaveBacklog(h, 0, 200));
   // Answered after the other batches went through, so others flowed meanwhile.
   h.trace->set_batch_answer_for(TestId(150), 413, std::chrono::milliseconds(300));
   h.Start();

@@ -157,10 +157,8 @@ namespace {
 TEST(Dispatcher, ABacklogGoesToTraceInBatchesAndAFailedEventIsResentAlone) {
   DispatcherHarness h(/*trace_up=*/false);
   h.Start();
-  ASSERT_EQ(PostAll(h, 0, 200).size(), 200u);
-  ASSERT_EQ(h.Stop(), 0);
-  // The backlog waits in the spool; trace fails one event of it.
-  h.StartTrace();
+  ASSERT_TRUE(LeaveBacklog(h, 0, 200));
+  // Trace fails one event of the backlog.
   h.trace->set_status_for(TestId(5), 503);
   h.Start();
   ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_forwarded_total{outcome=\"ok\"}", 199), 199);

@@ -39,6 +39,13 @@ std::vector<std::string> PostAll(DispatcherHarness& h, int from, int to) {
   return acked;
 }
 
+bool LeaveBacklog(DispatcherHarness& h, int from, int to) {
+  if (PostAll(h, from, to).size() != static_cast<size_t>(to - from)) return false;
+  if (h.Stop() != 0) return false;
+  h.StartTrace();
+  return true;
+}
+
 DispatcherHarness::DispatcherHarness(bool trace_up, const std::string& dataset_yaml,
                                      const std::string& extra_yaml, const std::string& blue_yaml) {
   if (trace_up) {

@@ -57,5 +57,10 @@ std::string TestId(int i);
 std::string EventBody(int i);
 // Posts events [from, to) eight at a time; returns the ids acknowledged with 202.
 std::vector<std::string> PostAll(DispatcherHarness& h, int from, int to);
+// With trace down (a harness made with trace_up false): accepts events [from, to),
+// stops the dispatcher and starts the stand-in trace, so the next Start() finds
+// them all waiting in the spool, none sent yet. False if an event was refused or
+// the stop was not clean.
+bool LeaveBacklog(DispatcherHarness& h, int from, int to);
 
 }  // namespace tandem::testing
