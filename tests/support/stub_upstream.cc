@@ -1,9 +1,14 @@
 #include "tests/support/stub_upstream.h"
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
+#include <stdexcept>
 #include <tuple>
 
 #include "common/event_batch.h"
@@ -147,22 +152,50 @@ void StubUpstream::Handle(http::Request&& req, const http::RequestInfo& info,
                         boost::system::error_code) mutable { respond(std::move(res)); });
 }
 
+namespace {
+
+// The first port of the system's ephemeral range (bind to port 0 and outgoing
+// connections take ports from it).
+uint16_t EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned low = 32768;
+  in >> low;
+  return static_cast<uint16_t>(std::clamp(low, 4096u, 65535u));
+}
+
+}  // namespace
+
+// Ports below the ephemeral range: the system never hands one of them out on
+// its own, so a port stays free while the listener a test put there restarts
+// (an outgoing connection once took an etcd member's port while it was down).
 std::vector<uint16_t> ClosedPorts(size_t n) {
+  const uint16_t high = EphemeralLow();
+  const uint16_t low = static_cast<uint16_t>(std::max(1024, high - 12000));
+  const size_t span = high - low;
+  // One cursor per process, from a random start: successive calls never hand
+  // out the same port until the span is used up, and the two test processes
+  // ctest runs at once start far apart.
+  static std::mutex mutex;
+  static size_t cursor = std::random_device{}() % span;
+  std::lock_guard lock(mutex);
   boost::asio::io_context io;
-  std::vector<boost::asio::ip::tcp::acceptor> held;
+  std::vector<boost::asio::ip::tcp::acceptor> held;  // until all are chosen
   std::vector<uint16_t> ports;
-  for (size_t i = 0; i < n; ++i) {
-    held.emplace_back(
-        io, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0});
-    ports.push_back(held.back().local_endpoint().port());
+  for (size_t tried = 0; ports.size() < n && tried < span; ++tried) {
+    auto port = static_cast<uint16_t>(low + cursor++ % span);
+    boost::asio::ip::tcp::acceptor a(io);
+    boost::system::error_code ec;
+    a.open(boost::asio::ip::tcp::v4(), ec);
+    if (!ec) a.bind({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (ec) continue;  // in use
+    held.push_back(std::move(a));
+    ports.push_back(port);
   }
+  if (ports.size() < n)
+    throw std::runtime_error("no free loopback ports below the ephemeral range");
   return ports;
 }
 
-uint16_t ClosedPort() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
+uint16_t ClosedPort() { return ClosedPorts(1)[0]; }
 
 }  // namespace tandem::testing

@@ -84,8 +84,9 @@ class StubUpstream : public http::Handler {
 
 // A port on 127.0.0.1 with nothing listening (bound, then released).
 uint16_t ClosedPort();
-// `n` distinct such ports: each stays bound until all are chosen, so the system
-// cannot hand out one of them twice.
+// `n` distinct such ports, below the system's ephemeral range (so neither a bind
+// to port 0 nor an outgoing connection takes one while its listener restarts);
+// each stays bound until all are chosen.
 std::vector<uint16_t> ClosedPorts(size_t n);
 
 }  // namespace tandem::testing
