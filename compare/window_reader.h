@@ -1,7 +1,8 @@
 // Reads one color's share of one window from its dataset: every raw event
 // received in [start, end) with its event name and a fingerprint of its body,
-// and the deliveries rows of those events. Two queries per window and color
-// whatever the traffic, so the BigQuery path costs a bounded number of jobs.
+// and the deliveries rows of those events. A bounded number of queries per
+// window and color whatever the traffic (BigQuery: two, so a bounded number of
+// jobs; SQLite: two, three when a direct caller stamped ids of its own).
 //
 // A window holds ~100k events per color at production rates, so rows are kept
 // compact (ids as 128-bit keys, names interned, hashes as 64-bit prefixes) and
@@ -26,6 +27,10 @@ struct IdKey {
   uint64_t hi = 0, lo = 0;
   bool operator==(const IdKey&) const = default;
   auto operator<=>(const IdKey&) const = default;
+};
+
+struct IdKeyHash {
+  size_t operator()(const IdKey& k) const { return k.lo ^ (k.hi * 0x9E3779B97F4A7C15ull); }
 };
 
 // Names seen in one read, numbered in order of appearance.
@@ -63,7 +68,7 @@ struct ColorWindow {
   std::vector<RawFact> raw;              // sorted by id, one per id
   std::vector<DeliveryFact> deliveries;  // sorted by (id, vendor), one per pair
   Names events, vendors;
-  std::unordered_map<uint64_t, std::string> odd_ids;  // lo -> text, for ids not UUIDs
+  std::unordered_map<IdKey, std::string, IdKeyHash> odd_ids;  // the text of ids not UUIDs
 
   std::string IdText(const IdKey& id) const;
 };

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -162,6 +163,149 @@ TEST(ReadWindow, EventNamesOnSqliteMatchJsonExtractForEveryBodyShape) {
   ASSERT_EQ(w.raw.size(), all.size());
   for (const auto& r : w.raw)
     EXPECT_EQ(w.events.at(r.event), want[w.IdText(r.id)]) << w.IdText(r.id);
+}
+
+// On SQLite a window's deliveries are read by walking the window's stretch of
+// UUIDv7 ids; they must be exactly the deliveries of the window's raw events,
+// whatever the ids look like: a direct caller's own stamp (another time, upper
+// case, not a UUID, not quotable), more such ids than are looked up one by one,
+// and rows the walk passes that belong to no raw event of the window.
+class SqliteWindowDeliveries : public ::testing::Test {
+ protected:
+  static constexpr int64_t kW0 = 1767225600000;  // a window's start
+  static constexpr int64_t kWindow = 60000;
+
+  void SetUp() override { ASSERT_TRUE(db_.Bootstrap().ok()); }
+
+  static std::string Uuid7At(int64_t ms, int n) {
+    char id[48];
+    std::snprintf(id, sizeof id, "%08llx-%04llx-7abc-8def-%012x",
+                  static_cast<unsigned long long>(ms >> 16),
+                  static_cast<unsigned long long>(ms & 0xffff), n);
+    return id;
+  }
+
+  // An event received at `received_at` with one delivery per vendor.
+  void Event(const std::string& id, int64_t received_at, bool raw = true) {
+    if (raw) {
+      ASSERT_TRUE(db_.InsertRaw({{id, received_at, R"({"event":"signup"})"}}).status.ok());
+    }
+    ASSERT_TRUE(db_.InsertDeliveries({{id, "ga4", "delivered", 204, 1, received_at, "aa", ""},
+                                      {id, "amplitude", "failed", 500, 3, received_at, "bb", ""}})
+                    .status.ok());
+  }
+
+  std::set<std::string> Read(int64_t start) {
+    ColorWindow w;
+    EXPECT_TRUE(ReadWindow(db_, start, start + kWindow, Fingerprint::kHash, w).ok());
+    std::set<std::string> out;
+    for (const auto& d : w.deliveries) {
+      out.insert(w.IdText(d.id) + " " + w.vendors.at(d.vendor) + (d.settled ? " settled" : ""));
+    }
+    return out;
+  }
+
+  static std::set<std::string> Expected(const std::vector<std::string>& ids) {
+    std::set<std::string> out;
+    for (const auto& id : ids) {
+      out.insert(id + " ga4 settled");
+      out.insert(id + " amplitude");
+    }
+    return out;
+  }
+
+  SqliteDataset db_{":memory:"};
+};
+
+TEST_F(SqliteWindowDeliveries, EveryDeliveryOfTheWindowsEventsAndNoOther) {
+  const std::vector<std::string> in = {
+      Uuid7At(kW0, 1),
+      Uuid7At(kW0 + 30000, 2),
+      Uuid7At(kW0 + kWindow - 1, 3),
+      Uuid7At(kW0 - 1, 4),                     // stamped a moment before the window
+      Uuid7At(kW0 + kWindow, 5),               // stamped at the next window's start
+      "0190A1B2-C3D4-7E5F-8A9B-0123456789AB",  // upper case
+      "order-42"};                             // not a UUID
+  for (const auto& id : in) Event(id, kW0 + 10);
+  const std::string next = Uuid7At(kW0 + 100, 6);  // stamped in the window, received in the next
+  Event(next, kW0 + kWindow + 5);
+  Event(Uuid7At(kW0 + 200, 7), kW0 + 200, /*raw=*/false);  // no raw row (yet)
+  EXPECT_EQ(Read(kW0), Expected(in));
+  EXPECT_EQ(Read(kW0 + kWindow), Expected({next}));
+}
+
+TEST_F(SqliteWindowDeliveries, AnIdThatCannotBeQuotedIsStillFound) {
+  const std::vector<std::string> in = {Uuid7At(kW0 + 1, 1), "it's-1"};
+  for (const auto& id : in) Event(id, kW0 + 10);
+  EXPECT_EQ(Read(kW0), Expected(in));
+}
+
+TEST_F(SqliteWindowDeliveries, ManyIdsStampedAtOtherTimesAreAllFound) {
+  std::vector<std::string> in;
+  for (int i = 0; i < 1500; ++i) in.push_back(Uuid7At(kW0 - 3600000 + i, i));
+  in.push_back(Uuid7At(kW0 + 1, 9999));
+  for (const auto& id : in) Event(id, kW0 + 10);
+  EXPECT_EQ(Read(kW0), Expected(in));
+}
+
+// Ids that need looking up are put in the SQL: however many a direct caller
+// stamps itself, a query stays bounded (past a limit the window is read by the
+// join), and every delivery is still found.
+TEST_F(SqliteWindowDeliveries, TheQueriesStayBoundedWhateverTheIds) {
+  class Longest : public Dataset {
+   public:
+    explicit Longest(Dataset& d) : d_(d) {}
+    Status Bootstrap() override { return {}; }
+    WriteResult InsertRaw(const std::vector<RawRow>&) override { return {}; }
+    WriteResult InsertDeliveries(const std::vector<DeliveryRow>&) override { return {}; }
+    WriteResult InsertRejected(const std::vector<RejectedRow>&) override { return {}; }
+    Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override {
+      longest = std::max(longest, sql.size());
+      return d_.Query(sql, rows);
+    }
+    Status QueryEach(const std::string& sql, const RowFn& row) override {
+      longest = std::max(longest, sql.size());
+      return d_.QueryEach(sql, row);
+    }
+    std::string Table(const std::string& t) const override { return d_.Table(t); }
+    SqlDialect dialect() const override { return d_.dialect(); }
+    size_t longest = 0;
+
+   private:
+    Dataset& d_;
+  } longest(db_);
+  std::vector<std::string> in;
+  for (int i = 0; i < 5000; ++i) in.push_back(Uuid7At(kW0 - 3600000 + i, i));
+  for (const auto& id : in) Event(id, kW0 + 10);
+  ColorWindow w;
+  ASSERT_TRUE(ReadWindow(longest, kW0, kW0 + kWindow, Fingerprint::kHash, w).ok());
+  EXPECT_EQ(w.deliveries.size(), 2 * in.size());
+  EXPECT_LT(longest.longest, 64u * 1024) << "5,000 ids of 36 characters are 180 KB";
+}
+
+// A UUID written to equal a hashed id's key (the top nibble f, then the
+// hashes of another id) is another id: both events and their deliveries count.
+TEST_F(SqliteWindowDeliveries, AUuidCannotTakeTheKeyOfAnIdThatIsNotOne) {
+  const std::string odd = "order-42";
+  auto fnv = [&odd](uint64_t h) {
+    for (unsigned char c : odd) h = (h ^ c) * 1099511628211ull;
+    return h;
+  };
+  const uint64_t hi = fnv(1469598103934665603ull) | 0xf000000000000000ull,
+                 lo = fnv(0x84222325cbf29ce4ull);
+  char forged[40];
+  std::snprintf(forged, sizeof forged, "%08llx-%04llx-%04llx-%04llx-%012llx",
+                static_cast<unsigned long long>(hi >> 32),
+                static_cast<unsigned long long>((hi >> 16) & 0xffff),
+                static_cast<unsigned long long>(hi & 0xffff),
+                static_cast<unsigned long long>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffull));
+  const std::vector<std::string> in = {odd, forged};
+  for (const auto& id : in) Event(id, kW0 + 10);
+  ColorWindow w;
+  ASSERT_TRUE(ReadWindow(db_, kW0, kW0 + kWindow, Fingerprint::kHash, w).ok());
+  EXPECT_EQ(w.raw.size(), 2u);
+  EXPECT_EQ(Read(kW0), Expected(in));
 }
 
 }  // namespace

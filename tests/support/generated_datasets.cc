@@ -14,12 +14,14 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string Id(uint64_t n) {
+// As the splitter stamps them: a UUIDv7 whose time is the event's received_at
+// (compare's SQLite path relies on that), then bits of `n` to keep ids unique.
+std::string Id(int64_t received_ms, uint64_t n) {
   char buf[40];
-  std::snprintf(buf, sizeof buf, "0190%04x-%04x-7%03x-8%03x-%012llx",
-                static_cast<unsigned>((n >> 48) & 0xffff),
-                static_cast<unsigned>((n >> 32) & 0xffff), static_cast<unsigned>((n >> 20) & 0xfff),
-                static_cast<unsigned>((n >> 8) & 0xfff),
+  const auto t = static_cast<unsigned long long>(received_ms);
+  std::snprintf(buf, sizeof buf, "%08llx-%04llx-7%03x-8%03x-%012llx", (t >> 16) & 0xffffffff,
+                t & 0xffff, static_cast<unsigned>((n >> 60) & 0xf),
+                static_cast<unsigned>((n >> 48) & 0xfff),
                 static_cast<unsigned long long>(n & 0xffffffffffffull));
   return buf;
 }
@@ -70,7 +72,7 @@ GeneratedTraffic Generate(const TrafficSpec& spec) {
                                           spec.events_per_window);
     int64_t received = spec.start_ms + window * spec.window_ms + offset;
     const std::string& event = GeneratedEventNames()[pick(rng)];
-    std::string id = Id(spec.seed * 1000000007ull + n);
+    std::string id = Id(received, spec.seed * 1000000007ull + n);
     std::string device = "d-" + std::to_string(n % 997);
     json body = {{"event", event}, {"deviceId", device}, {"properties", {{"n", n}}}};
     RawRow raw{id, received, body.dump()};
