@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh >/dev/null
 scripts/build.sh build >/dev/null
 
-RATE=${RATE:-5000}
+RATE=${RATE:-6000}
 DURATION=${DURATION:-60}
 source bench/lib.sh
 export TANDEM_ADMIN_TOKEN=bench-admin-token
