@@ -17,3 +17,14 @@ wait_port() {  # bounded: 10 s
   echo "nothing listens on $1" >&2
   return 1
 }
+
+# Fails when something already listens on a port the benchmark is about to use
+# (another benchmark still running would take its traffic and skew its counts).
+require_free_ports() {
+  for port in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "port $port is already in use: is another benchmark running?" >&2
+      exit 1
+    fi
+  done
+}

@@ -34,7 +34,8 @@ pipeline:
     - { name: capture, kind: capture, path: "{color}-vendor.jsonl" }
 compare: { listen: "127.0.0.1:19890" }
 YAML
-./build/tandem up -c "$work/tandem.yaml" 2>"$work/up.log" & up_pid=$!; pids+=($up_pid)
+require_free_ports 19880 19881 19882 19883 19884 19885 19890
+${TANDEM_BIN:-./build/tandem} up -c "$work/tandem.yaml" 2>"$work/up.log" & up_pid=$!; pids+=($up_pid)
 for port in 19880 19882 19883 19884 19885 19890; do wait_port $port; done
 
 count=$((RATE * DURATION))
@@ -55,7 +56,7 @@ PY
   # wrk cannot list the ids: every event in raw counts, and both colors must agree.
   python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute('select tandem_id from raw')]" "$work/green.db" >"$work/accepted.txt"
 else
-  timer=(); [ -x /usr/bin/time ] && timer=(/usr/bin/time -f %M -o "$work/replay.rss")
+  timer=(); [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "%M %U %S" -o "$work/replay.rss")
   "${timer[@]}" ./build/tandem replay -c "$work/tandem.yaml" --rate "$RATE" --count "$count" --concurrency "${CONCURRENCY:-256}" \
     --accepted-ids "$work/accepted.txt" >"$work/replay.out" 2>/dev/null || true
   load_end=$(date +%s.%N)
@@ -88,19 +89,29 @@ for color in ("blue", "green"):
     print(f"{color}: {len(ids - raw)} accepted not in raw, {len(ids - rows)} without rows")
 PY
 rss=""
+ticks=0  # CPU (user + system) of every process of the stack, load and drain
 for pid in $(pgrep -P "$up_pid"); do
   name=$(tr '\0' ' ' </proc/"$pid"/cmdline | awk '{print $2 ($5 ? "-" $6 : "")}')
   rss+="$name $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/"$pid"/status), "
+  ticks=$((ticks + $(awk '{print $14 + $15}' /proc/"$pid"/stat)))
 done
-[ -s "$work/replay.rss" ] && rss+="loader (replay) $(($(tail -1 "$work/replay.rss") / 1024)) MB, "
+cpu=$(python3 -c "print($ticks / $(getconf CLK_TCK))")
+if [ -s "$work/replay.rss" ]; then
+  read -r loader_kb loader_user loader_sys < <(tail -1 "$work/replay.rss")
+  rss+="loader (replay) $((loader_kb / 1024)) MB, "
+  cpu=$(python3 -c "print($cpu + $loader_user + $loader_sys)")
+fi
 
 summary=$(head -1 "$work/replay.out")
 latency=$(sed -n 2p "$work/replay.out")
 secs=$(python3 -c "print(f'{$load_end - $start:.1f}')")
 rate=$(python3 -c "print(f'{$accepted / ($load_end - $start):.0f}')")
 tail=$(python3 -c "print(f'{$drained - $load_end:.1f}')")
-echo "| offered | accepted events/s | client failures | latency | both colors done after the load | loss | peak RSS |"
-echo "|---|---|---|---|---|---|---|"
-echo "| $RATE/s for ${DURATION} s | $rate ($accepted in $secs s) | $(grep -o '[0-9]* failed.*' <<<"$summary" || echo 0) | ${latency#latency of accepted events: } | $tail s | $(paste -sd';' "$work/lost.txt") | ${rss%, } |"
+# CPU per accepted event is steadier than the rate on this VM: it does not move
+# with how much CPU the machine has to give on the night.
+per_event=$(python3 -c "print(f'{$cpu * 1e6 / max(1, $accepted):.0f}')")
+echo "| offered | accepted events/s | client failures | latency | both colors done after the load | loss | CPU per accepted event (all processes, loader included) | peak RSS |"
+echo "|---|---|---|---|---|---|---|---|"
+echo "| $RATE/s for ${DURATION} s | $rate ($accepted in $secs s) | $(grep -o '[0-9]* failed.*' <<<"$summary" || echo 0) | ${latency#latency of accepted events: } | $tail s | $(paste -sd';' "$work/lost.txt") | $per_event µs ($(printf %.1f "$cpu") s) | ${rss%, } |"
 echo
 echo "machine: $(nproc) cores, $(uname -r); loader: ${LOADER:-replay} (replay: --concurrency ${CONCURRENCY:-256}) on the same machine"

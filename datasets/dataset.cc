@@ -18,6 +18,23 @@ Status Dataset::QueryEach(const std::string& sql, const RowFn& row) {
   return s;
 }
 
+OutcomesWriteResult Dataset::InsertOutcomes(const std::vector<DeliveryRow>& deliveries,
+                                            const std::vector<RejectedRow>& rejected) {
+  OutcomesWriteResult out;
+  if (!deliveries.empty()) {
+    WriteResult w = InsertDeliveries(deliveries);
+    out.status = w.status;
+    out.deliveries_refused = std::move(w.refused);
+    if (!out.status.ok()) return out;
+  }
+  if (!rejected.empty()) {
+    WriteResult w = InsertRejected(rejected);
+    out.status = w.status;
+    out.rejected_refused = std::move(w.refused);
+  }
+  return out;
+}
+
 std::string TimeLiteral(const Dataset& d, const std::string& unix_ms) {
   return d.dialect() == SqlDialect::kBigQuery ? "TIMESTAMP_MILLIS(" + unix_ms + ")" : unix_ms;
 }

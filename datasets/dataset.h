@@ -53,6 +53,15 @@ struct WriteResult {
   std::vector<RefusedRow> refused;
 };
 
+// A group's delivery and rejected rows, written together (InsertOutcomes).
+struct OutcomesWriteResult {
+  // As WriteResult's: not ok, nothing of the group may be relied on; ok, every
+  // row is stored except those refused (indexes into each vector passed in).
+  Status status;
+  std::vector<RefusedRow> deliveries_refused;
+  std::vector<RefusedRow> rejected_refused;
+};
+
 // Which SQL Query speaks.
 enum class SqlDialect { kSqlite, kBigQuery };
 
@@ -65,6 +74,10 @@ class Dataset {
   virtual WriteResult InsertRaw(const std::vector<RawRow>& rows) = 0;
   virtual WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) = 0;
   virtual WriteResult InsertRejected(const std::vector<RejectedRow>& rows) = 0;
+  // Both kinds of rows of one group. By default the two inserts above, one
+  // after the other; SQLite makes it one transaction (one sync instead of two).
+  virtual OutcomesWriteResult InsertOutcomes(const std::vector<DeliveryRow>& deliveries,
+                                             const std::vector<RejectedRow>& rejected);
   // Runs a read-only SQL query (the dataset's own dialect); every cell as text, NULL as "".
   virtual Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) = 0;
   // The same, one row at a time: the views are valid only during the call. For

@@ -187,40 +187,82 @@ Status SqliteDataset::AddPayloadColumns() {
   return {};
 }
 
-// One transaction for the batch. A row SQLite refuses for its own sake (too big,
-// a constraint) is reported and skipped; any other error fails the batch.
-template <class Row>
-WriteResult SqliteDataset::InsertAll(const char* sql, const std::vector<Row>& rows,
-                                     Binder<Row> bind) {
+template <class Body>
+Status SqliteDataset::InTransaction(Body body) {
   std::lock_guard<std::mutex> l(mu_);
-  WriteResult out;
   int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) {
-    out.status = Fail(rc, "begin");
-    return out;
-  }
+  if (rc != SQLITE_OK) return Fail(rc, "begin");
+  rc = body();
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  if (rc == SQLITE_OK) return {};
+  Status s = Fail(rc, "insert");
+  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  return s;
+}
+
+// A row SQLite refuses for its own sake (too big, a constraint) is reported and
+// skipped; any other error stops the insert.
+template <class Row>
+int SqliteDataset::InsertEach(const char* sql, const std::vector<Row>& rows, Binder<Row> bind,
+                              std::vector<RefusedRow>& refused) {
   sqlite3_stmt* st = nullptr;
-  rc = sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
+  int rc = sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
   for (size_t i = 0; rc == SQLITE_OK && i < rows.size(); ++i) {
     rc = bind(st, rows[i]);
     if (rc == SQLITE_OK) rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) rc = SQLITE_OK;
     if (RowIsRefused(rc)) {
-      out.refused.push_back({i, std::string("sqlite: ") + sqlite3_errstr(rc)});
+      refused.push_back({i, std::string("sqlite: ") + sqlite3_errstr(rc)});
       rc = SQLITE_OK;
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
   }
   sqlite3_finalize(st);
-  if (rc == SQLITE_OK) rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) {
-    out.status = Fail(rc, "insert");
-    out.refused.clear();
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
+  return rc;
+}
+
+// One transaction for the batch; when it fails nothing of it is stored.
+template <class Row>
+WriteResult SqliteDataset::InsertAll(const char* sql, const std::vector<Row>& rows,
+                                     Binder<Row> bind) {
+  WriteResult out;
+  out.status = InTransaction([&] { return InsertEach(sql, rows, bind, out.refused); });
+  if (!out.status.ok()) out.refused.clear();
   return out;
 }
+
+namespace {
+
+constexpr const char* kInsertDelivery =
+    "INSERT OR REPLACE INTO deliveries "
+    "(tandem_id, vendor, outcome, status_code, attempts, at, payload_hash, payload) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kInsertRejected =
+    "INSERT OR REPLACE INTO rejected (tandem_id, reason, at) VALUES (?, ?, ?)";
+
+int BindDelivery(sqlite3_stmt* st, const DeliveryRow& r) {
+  int rc = BindText(st, 1, r.tandem_id);
+  if (rc == SQLITE_OK) rc = BindText(st, 2, r.vendor);
+  if (rc == SQLITE_OK) rc = BindText(st, 3, r.outcome);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 4, r.status_code);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 5, r.attempts);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 6, r.at_ms);
+  if (rc == SQLITE_OK) rc = BindText(st, 7, r.payload_hash);
+  if (rc == SQLITE_OK) {
+    rc = r.payload.empty() ? sqlite3_bind_null(st, 8) : BindText(st, 8, r.payload);
+  }
+  return rc;
+}
+
+int BindRejected(sqlite3_stmt* st, const RejectedRow& r) {
+  int rc = BindText(st, 1, r.tandem_id);
+  if (rc == SQLITE_OK) rc = BindText(st, 2, r.reason);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, r.at_ms);
+  return rc;
+}
+
+}  // namespace
 
 WriteResult SqliteDataset::InsertRaw(const std::vector<RawRow>& rows) {
   return InsertAll<RawRow>(
@@ -234,34 +276,32 @@ WriteResult SqliteDataset::InsertRaw(const std::vector<RawRow>& rows) {
 }
 
 WriteResult SqliteDataset::InsertDeliveries(const std::vector<DeliveryRow>& rows) {
-  return InsertAll<DeliveryRow>(
-      "INSERT OR REPLACE INTO deliveries "
-      "(tandem_id, vendor, outcome, status_code, attempts, at, payload_hash, payload) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      rows, [](sqlite3_stmt* st, const DeliveryRow& r) {
-        int rc = BindText(st, 1, r.tandem_id);
-        if (rc == SQLITE_OK) rc = BindText(st, 2, r.vendor);
-        if (rc == SQLITE_OK) rc = BindText(st, 3, r.outcome);
-        if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 4, r.status_code);
-        if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 5, r.attempts);
-        if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 6, r.at_ms);
-        if (rc == SQLITE_OK) rc = BindText(st, 7, r.payload_hash);
-        if (rc == SQLITE_OK) {
-          rc = r.payload.empty() ? sqlite3_bind_null(st, 8) : BindText(st, 8, r.payload);
-        }
-        return rc;
-      });
+  return InsertAll<DeliveryRow>(kInsertDelivery, rows, BindDelivery);
 }
 
 WriteResult SqliteDataset::InsertRejected(const std::vector<RejectedRow>& rows) {
-  return InsertAll<RejectedRow>(
-      "INSERT OR REPLACE INTO rejected (tandem_id, reason, at) VALUES (?, ?, ?)", rows,
-      [](sqlite3_stmt* st, const RejectedRow& r) {
-        int rc = BindText(st, 1, r.tandem_id);
-        if (rc == SQLITE_OK) rc = BindText(st, 2, r.reason);
-        if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, r.at_ms);
-        return rc;
-      });
+  return InsertAll<RejectedRow>(kInsertRejected, rows, BindRejected);
+}
+
+// Trace writes a group every few milliseconds, nearly always with both kinds of
+// rows: one transaction is one WAL sync instead of two, and a reader never sees
+// a group's deliveries without its rejected rows.
+OutcomesWriteResult SqliteDataset::InsertOutcomes(const std::vector<DeliveryRow>& deliveries,
+                                                  const std::vector<RejectedRow>& rejected) {
+  OutcomesWriteResult out;
+  if (deliveries.empty() && rejected.empty()) return out;
+  out.status = InTransaction([&] {
+    int rc =
+        InsertEach<DeliveryRow>(kInsertDelivery, deliveries, BindDelivery, out.deliveries_refused);
+    if (rc == SQLITE_OK)
+      rc = InsertEach<RejectedRow>(kInsertRejected, rejected, BindRejected, out.rejected_refused);
+    return rc;
+  });
+  if (!out.status.ok()) {
+    out.deliveries_refused.clear();
+    out.rejected_refused.clear();
+  }
+  return out;
 }
 
 Status SqliteDataset::Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) {

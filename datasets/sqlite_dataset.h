@@ -23,6 +23,8 @@ class SqliteDataset : public Dataset {
   WriteResult InsertRaw(const std::vector<RawRow>& rows) override;
   WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
   WriteResult InsertRejected(const std::vector<RejectedRow>& rows) override;
+  OutcomesWriteResult InsertOutcomes(const std::vector<DeliveryRow>& deliveries,
+                                     const std::vector<RejectedRow>& rejected) override;
   Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override;
   Status QueryEach(const std::string& sql, const RowFn& row) override;
   std::string Table(const std::string& table) const override { return table; }
@@ -39,6 +41,14 @@ class SqliteDataset : public Dataset {
   using Binder = int (*)(sqlite3_stmt*, const Row&);
   template <class Row>
   WriteResult InsertAll(const char* sql, const std::vector<Row>& rows, Binder<Row> bind);
+  // Inserts each row within the caller's transaction (mu_ held); returns the
+  // first error that is not the row's own.
+  template <class Row>
+  int InsertEach(const char* sql, const std::vector<Row>& rows, Binder<Row> bind,
+                 std::vector<RefusedRow>& refused);
+  // BEGIN IMMEDIATE, `body`, then COMMIT, or ROLLBACK when it fails.
+  template <class Body>
+  Status InTransaction(Body body);
   Status Fail(int rc, const char* what);
   Status AddPayloadColumns();  // with mu_ held
 

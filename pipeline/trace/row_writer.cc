@@ -92,14 +92,14 @@ Status RowWriter::WriteOnce(const std::vector<DeliveryRow>& d, const std::vector
     if (Status s = dataset_.Bootstrap(); !s.ok()) return s;
     bootstrapped_ = true;
   }
+  // One write for both kinds of rows: on SQLite one transaction, one sync.
+  OutcomesWriteResult w = dataset_.InsertOutcomes(d, r);
+  if (!w.status.ok()) {
+    bootstrapped_ = false;
+    return w.status;
+  }
   for (int part = 0; part < 2; ++part) {
-    if (part == 0 ? d.empty() : r.empty()) continue;
-    WriteResult w = part == 0 ? dataset_.InsertDeliveries(d) : dataset_.InsertRejected(r);
-    if (!w.status.ok()) {
-      bootstrapped_ = false;
-      return w.status;
-    }
-    for (const auto& refused : w.refused) {
+    for (const auto& refused : part == 0 ? w.deliveries_refused : w.rejected_refused) {
       // Nothing better can be done with a row the dataset refuses for good
       // than to say so: the event is still answered, so it blocks nothing.
       metrics_.rows_refused.Increment();
