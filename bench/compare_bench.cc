@@ -35,6 +35,10 @@ class CountingDataset : public Dataset {
   WriteResult InsertRejected(const std::vector<RejectedRow>& r) override {
     return inner_->InsertRejected(r);
   }
+  OutcomesWriteResult InsertOutcomes(const std::vector<DeliveryRow>& d,
+                                     const std::vector<RejectedRow>& r) override {
+    return inner_->InsertOutcomes(d, r);
+  }
   Status Query(const std::string& sql, std::vector<std::vector<std::string>>& rows) override {
     ++count_;
     return inner_->Query(sql, rows);

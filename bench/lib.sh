@@ -21,6 +21,7 @@ wait_port() {  # bounded: 10 s
 # Fails when something already listens on a port the benchmark is about to use
 # (another benchmark still running would take its traffic and skew its counts).
 require_free_ports() {
+  local port
   for port in "$@"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "port $port is already in use: is another benchmark running?" >&2

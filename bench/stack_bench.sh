@@ -39,10 +39,12 @@ ${TANDEM_BIN:-./build/tandem} up -c "$work/tandem.yaml" 2>"$work/up.log" & up_pi
 for port in 19880 19882 19883 19884 19885 19890; do wait_port $port; done
 
 count=$((RATE * DURATION))
+# The loader's peak RSS and CPU; without /usr/bin/time they are not reported.
+timer=(); [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "%M %U %S" -o "$work/loader.time")
 start=$(date +%s.%N)
 if [ "${LOADER:-replay}" = wrk ]; then
   # Closed loop: as fast as the stack answers, one Sparrow event body.
-  wrk -t1 -c64 -d"${DURATION}s" --latency -s bench/post.lua "http://127.0.0.1:19880/v1/events" >"$work/wrk.out"
+  "${timer[@]}" wrk -t1 -c64 -d"${DURATION}s" --latency -s bench/post.lua "http://127.0.0.1:19880/v1/events" >"$work/wrk.out"
   load_end=$(date +%s.%N)
   accepted=$(curl -s 127.0.0.1:19881/metrics | awk '/^tandem_splitter_responses_total\{code="202"\}/ {printf "%d", $2}')
   python3 - "$work" <<'PY' >"$work/replay.out"
@@ -56,7 +58,6 @@ PY
   # wrk cannot list the ids: every event in raw counts, and both colors must agree.
   python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute('select tandem_id from raw')]" "$work/green.db" >"$work/accepted.txt"
 else
-  timer=(); [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "%M %U %S" -o "$work/replay.rss")
   "${timer[@]}" ./build/tandem replay -c "$work/tandem.yaml" --rate "$RATE" --count "$count" --concurrency "${CONCURRENCY:-256}" \
     --accepted-ids "$work/accepted.txt" >"$work/replay.out" 2>/dev/null || true
   load_end=$(date +%s.%N)
@@ -93,13 +94,15 @@ ticks=0  # CPU (user + system) of every process of the stack, load and drain
 for pid in $(pgrep -P "$up_pid"); do
   name=$(tr '\0' ' ' </proc/"$pid"/cmdline | awk '{print $2 ($5 ? "-" $6 : "")}')
   rss+="$name $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/"$pid"/status), "
-  ticks=$((ticks + $(awk '{print $14 + $15}' /proc/"$pid"/stat)))
+  ticks=$((ticks + $(awk '{print $14 + $15}' /proc/"$pid"/stat 2>/dev/null || echo 0)))
 done
 cpu=$(python3 -c "print($ticks / $(getconf CLK_TCK))")
-if [ -s "$work/replay.rss" ]; then
-  read -r loader_kb loader_user loader_sys < <(tail -1 "$work/replay.rss")
-  rss+="loader (replay) $((loader_kb / 1024)) MB, "
+cpu_of="all processes, loader not timed"
+if [ -s "$work/loader.time" ]; then
+  read -r loader_kb loader_user loader_sys < <(tail -1 "$work/loader.time")
+  rss+="loader (${LOADER:-replay}) $((loader_kb / 1024)) MB, "
   cpu=$(python3 -c "print($cpu + $loader_user + $loader_sys)")
+  cpu_of="all processes, loader included"
 fi
 
 summary=$(head -1 "$work/replay.out")
@@ -107,10 +110,11 @@ latency=$(sed -n 2p "$work/replay.out")
 secs=$(python3 -c "print(f'{$load_end - $start:.1f}')")
 rate=$(python3 -c "print(f'{$accepted / ($load_end - $start):.0f}')")
 tail=$(python3 -c "print(f'{$drained - $load_end:.1f}')")
-# CPU per accepted event is steadier than the rate on this VM: it does not move
-# with how much CPU the machine has to give on the night.
+# With both cores busy, CPU per accepted event sets the rate (at most 2 s of CPU
+# a second); it shows whether a change made each event cheaper, though it also
+# moves with the VM's own cost per operation from hour to hour.
 per_event=$(python3 -c "print(f'{$cpu * 1e6 / max(1, $accepted):.0f}')")
-echo "| offered | accepted events/s | client failures | latency | both colors done after the load | loss | CPU per accepted event (all processes, loader included) | peak RSS |"
+echo "| offered | accepted events/s | client failures | latency | both colors done after the load | loss | CPU per accepted event ($cpu_of) | peak RSS |"
 echo "|---|---|---|---|---|---|---|---|"
 echo "| $RATE/s for ${DURATION} s | $rate ($accepted in $secs s) | $(grep -o '[0-9]* failed.*' <<<"$summary" || echo 0) | ${latency#latency of accepted events: } | $tail s | $(paste -sd';' "$work/lost.txt") | $per_event µs ($(printf %.1f "$cpu") s) | ${rss%, } |"
 echo

@@ -170,10 +170,11 @@ Status ReadDeliveriesByJoin(Dataset& d, int64_t start_ms, int64_t end_ms, const 
                      add);
 }
 
-// "xxxxxxxx-xxxx": the text every UUIDv7 made at `unix_ms` starts with.
+// "xxxxxxxx-xxxx": the text every UUIDv7 made at `unix_ms` (48 bits) starts with.
 std::string UuidTimePrefix(uint64_t unix_ms) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%08llx-%04llx", static_cast<unsigned long long>(unix_ms >> 16),
+  std::snprintf(buf, sizeof buf, "%08llx-%04llx",
+                static_cast<unsigned long long>((unix_ms >> 16) & 0xffffffff),
                 static_cast<unsigned long long>(unix_ms & 0xffff));
   return buf;
 }

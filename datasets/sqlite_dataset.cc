@@ -291,9 +291,11 @@ OutcomesWriteResult SqliteDataset::InsertOutcomes(const std::vector<DeliveryRow>
   OutcomesWriteResult out;
   if (deliveries.empty() && rejected.empty()) return out;
   out.status = InTransaction([&] {
-    int rc =
-        InsertEach<DeliveryRow>(kInsertDelivery, deliveries, BindDelivery, out.deliveries_refused);
-    if (rc == SQLITE_OK)
+    int rc = SQLITE_OK;
+    if (!deliveries.empty())
+      rc = InsertEach<DeliveryRow>(kInsertDelivery, deliveries, BindDelivery,
+                                   out.deliveries_refused);
+    if (rc == SQLITE_OK && !rejected.empty())
       rc = InsertEach<RejectedRow>(kInsertRejected, rejected, BindRejected, out.rejected_refused);
     return rc;
   });

@@ -82,7 +82,6 @@ TEST_F(SqliteOutcomes, TheWalCountSeesTwoSeparateInsertsAsTwo) {
 TEST_F(SqliteOutcomes, EitherKindAloneAndNeitherAreWritten) {
   const int before = Commits();
   ASSERT_TRUE(db.InsertOutcomes({}, {}).status.ok());
-  EXPECT_EQ(Commits(), before);  // nothing to write: no transaction
   ASSERT_TRUE(db.InsertOutcomes({}, Rejected()).status.ok());
   ASSERT_TRUE(db.InsertOutcomes(Deliveries(), {}).status.ok());
   EXPECT_EQ(Commits() - before, 2);
