@@ -9,9 +9,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 wait_port() {  # bounded: 10 s
   for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    listening "$1" && return 0
     sleep 0.1
   done
   echo "nothing listens on $1" >&2
@@ -23,7 +25,7 @@ wait_port() {  # bounded: 10 s
 require_free_ports() {
   local port
   for port in "$@"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    if listening "$port"; then
       echo "port $port is already in use: is another benchmark running?" >&2
       exit 1
     fi

@@ -34,9 +34,10 @@ pipeline:
     - { name: capture, kind: capture, path: "{color}-vendor.jsonl" }
 compare: { listen: "127.0.0.1:19890" }
 YAML
-require_free_ports 19880 19881 19882 19883 19884 19885 19890
+ports=(19880 19881 19882 19883 19884 19885 19890)  # as in the config above
+require_free_ports "${ports[@]}"
 ${TANDEM_BIN:-./build/tandem} up -c "$work/tandem.yaml" 2>"$work/up.log" & up_pid=$!; pids+=($up_pid)
-for port in 19880 19882 19883 19884 19885 19890; do wait_port $port; done
+for port in "${ports[@]}"; do wait_port "$port"; done
 
 count=$((RATE * DURATION))
 # The loader's peak RSS and CPU; without /usr/bin/time they are not reported.
