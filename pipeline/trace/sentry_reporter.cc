@@ -20,7 +20,10 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kMaxInFlight = 8;
+// One report on the wire at a time, as Sentry's own SDKs do (one transport
+// worker): a limit in the answer to one report then stops every report queued
+// behind it, instead of racing the ones already sent.
+constexpr size_t kMaxQueued = 100;
 constexpr size_t kMaxBreadcrumbs = 20;
 constexpr size_t kMaxBodyExcerpt = 2048;
 constexpr auto kSendTimeout = std::chrono::seconds(5);
@@ -35,8 +38,7 @@ class SentryReporter : public ErrorReporter {
         url_(*Url::Parse(dsn_.envelope_url())),
         color_(color),
         io_(io),
-        pool_(http::ClientPool::Create(io, http::Upstream::Of(url_, tls),
-                                       {.max_connections = kMaxInFlight})),
+        pool_(http::ClientPool::Create(io, http::Upstream::Of(url_, tls), {.max_connections = 1})),
         scrubber_(scrub),
         metrics_(metrics) {}
 
@@ -100,13 +102,32 @@ class SentryReporter : public ErrorReporter {
 
   // On the io thread. Sentry's rule: while a limit is active the event is dropped.
   void Send(json event) {
-    if (Clock::now() < limited_until_ || in_flight_ >= kMaxInFlight) {
+    if (Clock::now() < limited_until_ || queued_.size() >= kMaxQueued) {
       metrics_.sentry_dropped.Increment();
       return;
     }
     json crumbs = json::array();
     for (const auto& c : breadcrumbs_) crumbs.push_back(c);
     event["breadcrumbs"] = {{"values", std::move(crumbs)}};
+    queued_.push_back(std::move(event));
+    SendNext();
+  }
+
+  // On the io thread: the next queued report, once the one before it is answered
+  // and while no limit is active.
+  void SendNext() {
+    while (!sending_ && !queued_.empty()) {
+      json event = std::move(queued_.front());
+      queued_.pop_front();
+      if (Clock::now() < limited_until_) {
+        metrics_.sentry_dropped.Increment();
+        continue;
+      }
+      SendNow(std::move(event));
+    }
+  }
+
+  void SendNow(json event) {
     std::string payload = event.dump(-1, ' ', false, json::error_handler_t::replace);
     json header = {{"event_id", event["event_id"]}, {"dsn", dsn_text_}, {"sent_at", RfcNow()}};
     json item = {{"type", "event"}, {"length", payload.size()}};
@@ -117,23 +138,24 @@ class SentryReporter : public ErrorReporter {
             "Sentry sentry_version=7, sentry_client=tandem/1.0, sentry_key=" + dsn_.public_key);
     req.body() = header.dump() + "\n" + item.dump() + "\n" + payload + "\n";
     req.prepare_payload();
-    ++in_flight_;
+    sending_ = true;
     pool_->Send(std::move(req), kSendTimeout,
                 [this](boost::system::error_code ec, http::Response&& res) {
-                  --in_flight_;
+                  sending_ = false;
                   if (ec) {
                     metrics_.sentry_dropped.Increment();
-                    return;
-                  }
-                  ApplyRateLimits(res);
-                  if (res.result_int() == 200) {
-                    metrics_.sentry_sent.Increment();
                   } else {
-                    metrics_.sentry_dropped.Increment();
-                    if (failures_++ % 100 == 0) {
-                      log::Warn("sentry refused a report", {{"status", res.result_int()}});
+                    ApplyRateLimits(res);
+                    if (res.result_int() == 200) {
+                      metrics_.sentry_sent.Increment();
+                    } else {
+                      metrics_.sentry_dropped.Increment();
+                      if (failures_++ % 100 == 0) {
+                        log::Warn("sentry refused a report", {{"status", res.result_int()}});
+                      }
                     }
                   }
+                  SendNext();
                 });
   }
 
@@ -203,7 +225,8 @@ class SentryReporter : public ErrorReporter {
   TraceMetrics& metrics_;
   std::deque<json> breadcrumbs_;
   Clock::time_point limited_until_{};
-  size_t in_flight_ = 0;
+  std::deque<json> queued_;
+  bool sending_ = false;
   uint64_t failures_ = 0;
 };
 

@@ -3,8 +3,9 @@
 // scrubbed payload as request data; recent breadcrumbs), sent as an envelope to
 // https://HOST/api/PROJECT/envelope/ with X-Sentry-Auth. Honours Sentry's rate
 // limits (X-Sentry-Rate-Limits on any answer; Retry-After, or 60 s, on a 429),
-// never retries, and never blocks: at most kMaxInFlight sends, beyond that a
-// report is dropped and counted.
+// never retries, and never blocks: one report on the wire at a time (as
+// Sentry's SDKs send), at most kMaxQueued waiting; beyond that a report is
+// dropped and counted.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
