@@ -1,6 +1,6 @@
 #include "common/event_batch.h"
 
-#include <boost/algorithm/string/predicate.hpp>
+#include <boost/beast/core/string.hpp>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
@@ -47,7 +47,9 @@ class Reader {
 
 std::string_view BatchedEvent::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (boost::algorithm::iequals(k, name)) return v;
+    // ASCII, as header names are: boost::algorithm::iequals asked the locale for
+    // every character (use_facet, a dynamic_cast each), ~3% of the stack's CPU.
+    if (boost::beast::iequals(k, name)) return v;
   }
   return {};
 }

@@ -5,12 +5,13 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
+
+#include "common/io_stream_types.h"
 
 namespace tandem::http {
 namespace asio = boost::asio;
@@ -56,7 +57,7 @@ class ConnectionT final : public Connection {
           if (ec) return done(ec);
           error_code ignored;
           beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ignored);
-          if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+          if constexpr (std::is_same_v<Stream, TcpStream>) {
             (void)deadline;  // only the TLS handshake below needs it
             done(ec);
           } else {
@@ -241,10 +242,10 @@ void ClientPool::Exchange(std::shared_ptr<Op> op, bool reused) {
 void ClientPool::Connect(std::shared_ptr<Op> op) {
   ++open_;
   if (upstream_.tls) {
-    op->conn = std::make_unique<ConnectionT<beast::ssl_stream<beast::tcp_stream>>>(
-        upstream_.host, io_, *upstream_.ssl);
+    op->conn = std::make_unique<ConnectionT<beast::ssl_stream<TcpStream>>>(
+        upstream_.host, io_.get_executor(), *upstream_.ssl);
   } else {
-    op->conn = std::make_unique<ConnectionT<beast::tcp_stream>>(upstream_.host, io_);
+    op->conn = std::make_unique<ConnectionT<TcpStream>>(upstream_.host, io_.get_executor());
   }
   auto self = shared_from_this();
   auto fail = [self](const std::shared_ptr<Op>& op, error_code ec) {

@@ -2,10 +2,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -15,6 +13,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "common/io_stream_types.h"
 #include "common/log.h"
 
 namespace tandem::http {
@@ -49,7 +48,7 @@ using server_detail::SessionSet;
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(IoWorkers& w, ServerOptions o, Handler& h)
-      : workers(w), opts(std::move(o)), handler(h), acceptor(w.context(0)) {}
+      : workers(w), opts(std::move(o)), handler(h), acceptor(w.context(0).get_executor()) {}
 
   void Accept();
   void Count(ProtocolError e) {
@@ -62,7 +61,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   IoWorkers& workers;
   ServerOptions opts;
   Handler& handler;
-  tcp::acceptor acceptor;
+  TcpAcceptor acceptor;
   std::vector<std::shared_ptr<SessionSet>> sets;
   std::atomic<size_t> open{0};
   std::atomic<bool> draining{false};
@@ -72,7 +71,7 @@ namespace server_detail {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(std::shared_ptr<Server::Impl> server, tcp::socket socket, size_t worker)
+  Session(std::shared_ptr<Server::Impl> server, TcpSocket socket, size_t worker)
       : server_(std::move(server)),
         stream_(std::move(socket)),
         idle_timer_(stream_.get_executor()),
@@ -153,7 +152,7 @@ class Session : public std::enable_shared_from_this<Session> {
       self->stream_.socket().cancel(ignored);
     });
     EnterIdle();
-    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    stream_.socket().async_wait(TcpSocket::wait_read, [self = shared_from_this()](error_code ec) {
       self->LeaveIdle();
       self->idle_timer_.cancel();
       if (self->first_byte_timed_out_) self->server_->Count(ConnectionEvent::kFirstByteTimeout);
@@ -255,7 +254,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void LingerThenClose() {
     error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().shutdown(TcpSocket::shutdown_send, ec);
     stream_.expires_after(kLingerTime);
     Discard();
   }
@@ -272,7 +271,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().shutdown(TcpSocket::shutdown_send, ec);
     stream_.socket().close(ec);
     Forget();
   }
@@ -286,8 +285,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   std::shared_ptr<Server::Impl> server_;
-  beast::tcp_stream stream_;
-  asio::steady_timer idle_timer_;
+  TcpStream stream_;
+  SteadyTimer idle_timer_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
@@ -316,14 +315,14 @@ class Session : public std::enable_shared_from_this<Session> {
 void Server::Impl::Accept() {
   size_t idx = workers.Next();
   acceptor.async_accept(workers.context(idx),
-                        [self = shared_from_this(), idx](error_code ec, tcp::socket s) {
+                        [self = shared_from_this(), idx](error_code ec, TcpSocket s) {
                           if (self->draining.load()) return;
                           if (ec) {
                             if (ec == asio::error::operation_aborted) return;
                             log::Warn("accept failed", {{"error", ec.message()}});
                             // Out of descriptors and the like: back off briefly instead of
                             // spinning.
-                            auto timer = std::make_shared<asio::steady_timer>(
+                            auto timer = std::make_shared<SteadyTimer>(
                                 self->acceptor.get_executor(), std::chrono::milliseconds(50));
                             timer->async_wait([self, timer](error_code) { self->Accept(); });
                             return;
