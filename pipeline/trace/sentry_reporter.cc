@@ -22,8 +22,10 @@ using Clock = std::chrono::steady_clock;
 
 // One report on the wire at a time, as Sentry's own SDKs do (one transport
 // worker): a limit in the answer to one report then stops every report queued
-// behind it, instead of racing the ones already sent.
+// behind it, instead of racing the ones already sent. Bounded in count and in
+// bytes (a report carries its event's scrubbed payload).
 constexpr size_t kMaxQueued = 100;
+constexpr size_t kMaxQueuedBytes = 8 << 20;
 constexpr size_t kMaxBreadcrumbs = 20;
 constexpr size_t kMaxBodyExcerpt = 2048;
 constexpr auto kSendTimeout = std::chrono::seconds(5);
@@ -109,34 +111,45 @@ class SentryReporter : public ErrorReporter {
     json crumbs = json::array();
     for (const auto& c : breadcrumbs_) crumbs.push_back(c);
     event["breadcrumbs"] = {{"values", std::move(crumbs)}};
-    queued_.push_back(std::move(event));
+    std::string envelope = Envelope(event);
+    if (queued_bytes_ + envelope.size() > kMaxQueuedBytes) {
+      metrics_.sentry_dropped.Increment();
+      return;
+    }
+    queued_bytes_ += envelope.size();
+    queued_.push_back(std::move(envelope));
     SendNext();
+  }
+
+  std::string Envelope(const json& event) const {
+    std::string payload = event.dump(-1, ' ', false, json::error_handler_t::replace);
+    json header = {{"event_id", event["event_id"]}, {"dsn", dsn_text_}, {"sent_at", RfcNow()}};
+    json item = {{"type", "event"}, {"length", payload.size()}};
+    return header.dump() + "\n" + item.dump() + "\n" + payload + "\n";
   }
 
   // On the io thread: the next queued report, once the one before it is answered
   // and while no limit is active.
   void SendNext() {
     while (!sending_ && !queued_.empty()) {
-      json event = std::move(queued_.front());
+      std::string envelope = std::move(queued_.front());
       queued_.pop_front();
+      queued_bytes_ -= envelope.size();
       if (Clock::now() < limited_until_) {
         metrics_.sentry_dropped.Increment();
         continue;
       }
-      SendNow(std::move(event));
+      SendNow(std::move(envelope));
     }
   }
 
-  void SendNow(json event) {
-    std::string payload = event.dump(-1, ' ', false, json::error_handler_t::replace);
-    json header = {{"event_id", event["event_id"]}, {"dsn", dsn_text_}, {"sent_at", RfcNow()}};
-    json item = {{"type", "event"}, {"length", payload.size()}};
+  void SendNow(std::string envelope) {
     http::Request req{http::Verb::post, url_.target, 11};
     req.set(http::Field::content_type, "application/x-sentry-envelope");
     req.set(http::Field::user_agent, "tandem/1.0");
     req.set("X-Sentry-Auth",
             "Sentry sentry_version=7, sentry_client=tandem/1.0, sentry_key=" + dsn_.public_key);
-    req.body() = header.dump() + "\n" + item.dump() + "\n" + payload + "\n";
+    req.body() = std::move(envelope);
     req.prepare_payload();
     sending_ = true;
     pool_->Send(std::move(req), kSendTimeout,
@@ -225,7 +238,8 @@ class SentryReporter : public ErrorReporter {
   TraceMetrics& metrics_;
   std::deque<json> breadcrumbs_;
   Clock::time_point limited_until_{};
-  std::deque<json> queued_;
+  std::deque<std::string> queued_;  // envelopes waiting for the one on the wire
+  size_t queued_bytes_ = 0;
   bool sending_ = false;
   uint64_t failures_ = 0;
 };

@@ -4,8 +4,8 @@
 // https://HOST/api/PROJECT/envelope/ with X-Sentry-Auth. Honours Sentry's rate
 // limits (X-Sentry-Rate-Limits on any answer; Retry-After, or 60 s, on a 429),
 // never retries, and never blocks: one report on the wire at a time (as
-// Sentry's SDKs send), at most kMaxQueued waiting; beyond that a report is
-// dropped and counted.
+// Sentry's SDKs send), at most 100 reports and 8 MiB waiting; beyond that a
+// report is dropped and counted.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

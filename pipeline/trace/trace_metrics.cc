@@ -19,9 +19,11 @@ TraceMetrics::TraceMetrics(Metrics& m, const std::vector<std::string>& vendors)
       write_seconds(m.Histogram("tandem_trace_dataset_write_seconds",
                                 "One dataset write of deliveries and rejected rows")
                         .Add({}, Metrics::LatencyBuckets())),
-      write_failures(m.Counter("tandem_trace_dataset_write_failures_total",
-                               "Dataset writes that failed (the events are answered 503)")
-                         .Add({})),
+      write_failures(
+          m.Counter(
+               "tandem_trace_dataset_write_failures_total",
+               "Dataset write attempts that failed (after the last, the events are answered 503)")
+              .Add({})),
       rows_refused(m.Counter("tandem_trace_dataset_rows_refused_total",
                              "Rows the dataset refused for good (logged)")
                        .Add({})),

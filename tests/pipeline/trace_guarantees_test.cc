@@ -238,11 +238,14 @@ TEST(TraceGuaranteesTest, ADatasetLockedWhileEventsFlowLosesNothing) {
 
   sqlite3* lock = nullptr;
   ASSERT_EQ(sqlite3_open(d.db_path().c_str(), &lock), SQLITE_OK);
+  // Closing rolls back: a failed assertion below does not leave the lock held.
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> close_lock(lock, sqlite3_close);
   sqlite3_busy_timeout(lock, 10000);
   ASSERT_EQ(sqlite3_exec(lock, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK)
       << sqlite3_errmsg(lock);
   ASSERT_EQ(PostAll(d, 20, 220).size(), 200u);  // the spool takes them all the same
-  // Trace failed to write and said so, and the dispatcher got its 503s.
+  // One write failed all its attempts (4) and its events were answered 503;
+  // the dispatcher sent them again.
   EXPECT_GE(WaitForMetricAtLeast(trace_metrics, "tandem_trace_dataset_write_failures_total", 4,
                                  std::chrono::seconds(30)),
             4);
@@ -251,8 +254,11 @@ TEST(TraceGuaranteesTest, ADatasetLockedWhileEventsFlowLosesNothing) {
                            1, std::chrono::seconds(30)),
       1);
   EXPECT_EQ(EventsWithTheirRows(d.db_path()), 20u);  // read through the lock (WAL)
+  EXPECT_GE(WaitForMetricAtLeast(trace_metrics, "tandem_trace_redeliveries_total", 1,
+                                 std::chrono::seconds(30)),
+            1);
   ASSERT_EQ(sqlite3_exec(lock, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(lock);
+  close_lock.reset();
 
   ASSERT_EQ(WaitForEventsWithTheirRows(d.db_path(), 220), 220u);
   EXPECT_EQ(QueryRows(d.db_path(), "SELECT * FROM raw").size(), 220u);
@@ -260,12 +266,15 @@ TEST(TraceGuaranteesTest, ADatasetLockedWhileEventsFlowLosesNothing) {
   EXPECT_EQ(d.Metric(R"(tandem_dispatcher_parked_total{reason="dead_letter"})"), 0);
   size_t valid = QueryRows(d.db_path(), "SELECT * FROM deliveries WHERE vendor = 'amp'").size();
   auto [amp_events, amp_dups] = KeyedCopies(vendors.amplitude, "insert_id");
+  auto [heap_events, heap_dups] = KeyedCopies(vendors.heap, "idempotency_key");
   auto [hook_events, hook_dups] = KeyedCopies(vendors.webhook, "id");
   EXPECT_EQ(amp_events, valid);
+  EXPECT_EQ(heap_events, valid);
   EXPECT_EQ(hook_events, valid);
   // The events whose rows could not be written went to the vendors again, as
   // the same copies with the same keys.
   EXPECT_GE(amp_dups, 1u);
+  EXPECT_GE(heap_dups, 1u);
   EXPECT_GE(hook_dups, 1u);
   trace->Signal(SIGTERM);
   EXPECT_EQ(trace->Wait(), 0);

@@ -262,10 +262,12 @@ TEST_F(TraceVendorsTest, ClientErrorsAreNotRetried) {
 
 TEST_F(TraceVendorsTest, SentryRateLimitsAreHonoured) {
   vendors_.ga.set_answer([](const VendorRequest&, size_t) { return VendorStub::Reply(500); });
-  // Sentry answers slower than GA4's retries come: the reports that follow the
-  // first must wait for its answer, which carries the limit, not race it.
-  vendors_.sentry.set_answer([](const VendorRequest&, size_t) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // Sentry answers the first report only once all three of event 1's GA4
+  // failures are in: the reports that follow the first must wait for its
+  // answer, which carries the limit, not race it.
+  vendors_.sentry.set_answer([this](const VendorRequest&, size_t) {
+    vendors_.ga.WaitUntil([](const auto& requests) { return requests.size() >= 3; },
+                          std::chrono::seconds(10));
     return VendorStub::Reply(429, "", {{"X-Sentry-Rate-Limits", "60::organization"}});
   });
   StartTrace();
