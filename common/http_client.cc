@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -11,6 +12,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
 
+#include "common/http_head.h"
 #include "common/io_stream_types.h"
 
 namespace tandem::http {
@@ -76,7 +78,7 @@ class ConnectionT final : public Connection {
 
   void Exchange(Request& req, Clock::time_point deadline, Done done) override {
     beast::get_lowest_layer(stream_).expires_at(deadline);
-    bhttp::async_write(stream_, req, [this, done = std::move(done)](error_code ec, size_t) mutable {
+    auto written = [this, done = std::move(done)](error_code ec, size_t) mutable {
       if (ec) return done(ec, Response{}, false);
       parser_.emplace();
       parser_->body_limit(kResponseBodyLimit);
@@ -91,12 +93,20 @@ class ConnectionT final : public Connection {
                           reusable = res.keep_alive();
                           done(ec, std::move(res), true);
                         });
-    });
+    };
+    if (req.body().size() > kInlineBodyBytes) {
+      return bhttp::async_write(stream_, req, std::move(written));
+    }
+    wire_.clear();
+    AppendHead(req, wire_);
+    wire_.append(req.body());
+    asio::async_write(stream_, asio::buffer(wire_), std::move(written));
   }
 
  private:
   std::string host_;
   Stream stream_;
+  std::string wire_;  // the request as bytes while it is written, when small
   beast::flat_buffer buffer_;
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
 };

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "common/http_head.h"
 #include "common/io_stream_types.h"
 #include "common/log.h"
 
@@ -245,11 +247,16 @@ class Session : public std::enable_shared_from_this<Session> {
     // and no body: a body would be read as the start of the next response.
     if (head_) res_.body().clear();
     stream_.expires_after(opts().write_timeout);
-    bhttp::async_write(stream_, res_, [self = shared_from_this()](error_code ec, size_t) {
+    auto written = [self = shared_from_this()](error_code ec, size_t) {
       if (ec) return self->Close();
       if (self->linger_) return self->LingerThenClose();
       self->WaitForRequest();
-    });
+    };
+    if (res_.body().size() > kInlineBodyBytes) return bhttp::async_write(stream_, res_, written);
+    wire_.clear();
+    AppendHead(res_, wire_);
+    wire_.append(res_.body());
+    asio::async_write(stream_, asio::buffer(wire_), written);
   }
 
   void LingerThenClose() {
@@ -291,6 +298,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
   Response res_;
+  std::string wire_;  // res_ as bytes, when small
   size_t worker_;
   std::shared_ptr<SessionSet> set_;
   std::list<Session*>::iterator idle_it_;

@@ -5,7 +5,11 @@
 #include <boost/beast/core/error.hpp>
 
 #include "common/http_client.h"
+#include "common/sync_client.h"
+#include "common/url.h"
+#include "tests/support/https_stub.h"
 #include "tests/support/stub_upstream.h"
+#include "tests/support/test_pki.h"
 
 namespace tandem::http {
 namespace {
@@ -114,6 +118,26 @@ TEST(ClientPool, BeyondConnectionsAndWaitersRequestsAreRefusedAtOnce) {
   io.run();
   EXPECT_EQ(full, 3);
   EXPECT_EQ(timeouts, 2);
+}
+
+// A body far larger than one write (a BigQuery insertAll of thousands of rows)
+// arrives whole, over TLS and in the clear.
+TEST(ClientPool, AMultiMegabyteBodyArrivesWhole) {
+  testing::TestPki pki;
+  testing::HttpsStub stub(pki, [](const Request& req) {
+    Response res{Status::ok, 11};
+    res.body() = std::to_string(req.body().size());
+    return res;
+  });
+  SyncClient client(*Url::Parse("https://127.0.0.1:" + std::to_string(stub.port())), pki.ca_cert);
+  for (size_t size :
+       {size_t{100}, size_t{17} << 10, size_t{64} << 10, size_t{70} << 10, size_t{900} << 10}) {
+    Request req{Verb::post, "/upload", 11};
+    req.body() = std::string(size, 'x');
+    SyncResult r = client.Send(std::move(req), std::chrono::seconds(20));
+    ASSERT_FALSE(r.ec) << size << ": " << r.ec.message();
+    EXPECT_EQ(r.res.body(), std::to_string(size));
+  }
 }
 
 }  // namespace

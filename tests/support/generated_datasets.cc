@@ -127,7 +127,8 @@ void WriteArrived(const GeneratedColor& rows, Dataset& dataset, int64_t after_ms
   for (auto it = dlo; it != dhi; ++it) deliveries.push_back(it->second);
   for (size_t i = 0; i < raw.size(); i += 5000) {
     std::vector<RawRow> chunk(raw.begin() + i, raw.begin() + std::min(raw.size(), i + 5000));
-    ASSERT_TRUE(dataset.InsertRaw(chunk).status.ok());
+    Status s = dataset.InsertRaw(chunk).status;
+    ASSERT_TRUE(s.ok()) << s.message();
   }
   for (size_t i = 0; i < deliveries.size(); i += 5000) {
     std::vector<DeliveryRow> chunk(deliveries.begin() + i,
