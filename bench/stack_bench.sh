@@ -74,9 +74,10 @@ print(raw, done)
 PY
 }
 # Copies the splitter shed to protect the live path (past the stack's capacity,
-# by design): the candidate never gets them, so they show as its loss.
+# by design): the candidate never gets them, so they show as its loss. (A copy is
+# shed before live answers; with live failures too this undercounts the wait.)
 shed_of() {
-  curl -s 127.0.0.1:19881/metrics | awk -v c="color=\"$1\"" \
+  { curl -s 127.0.0.1:19881/metrics || true; } | awk -v c="color=\"$1\"" \
     '/^tandem_splitter_forwarded_total\{/ && /outcome="shed"/ && /role="candidate"/ && index($0, c) {n += $2} END {printf "%d", n}'
 }
 bshed=$(shed_of blue); gshed=$(shed_of green); shed=$((bshed + gshed))
@@ -89,6 +90,7 @@ while [ "$(date +%s)" -lt "$give_up" ]; do
   [ "$braw" -ge "$bwant" ] && [ "$graw" -ge "$gwant" ] && [ "$bdone" -ge "$bwant" ] && [ "$gdone" -ge "$gwant" ] && break
   sleep 0.5
 done
+[ "$(date +%s)" -ge "$give_up" ] && echo "gave up waiting for both colors after 5 minutes" >&2
 drained=$(date +%s.%N)
 python3 - "$work" <<'PY' >"$work/lost.txt"
 import sqlite3, sys

@@ -2,9 +2,12 @@
 // with a known-length body (string_body after prepare_payload) goes out as one
 // contiguous buffer. Beast's serializer walks a buffers_cat over every field on
 // each write step: about 3% of the whole stack's CPU under load, for messages of
-// a few hundred bytes. Large bodies keep Beast's serializer (no copy); a gathered
-// two-buffer asio::async_write stalled past 64 KiB on Beast's ssl_stream (Boost
-// 1.74; ClientPool.AMultiMegabyteBodyArrivesWhole).
+// a few hundred bytes. Large bodies keep Beast's serializer (no copy). Not a
+// gathered std::array of head and body: in Boost 1.74 Asio's two-buffer write
+// hands the stream an empty first buffer once the head is sent, Beast's
+// ssl_stream (flat_stream) then writes 0 bytes of a body over 16 KiB, and
+// async_write takes that as done: the request stalled half sent
+// (ClientPool.LargeBodiesArriveWholeOverTls).
 #pragma once
 
 #include <string>
