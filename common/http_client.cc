@@ -4,15 +4,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
 
-#include "common/http_head.h"
+#include "common/http_write.h"
 #include "common/io_stream_types.h"
 
 namespace tandem::http {
@@ -94,13 +92,7 @@ class ConnectionT final : public Connection {
                           done(ec, std::move(res), true);
                         });
     };
-    if (req.body().size() > kInlineBodyBytes) {
-      return bhttp::async_write(stream_, req, std::move(written));
-    }
-    wire_.clear();
-    AppendHead(req, wire_);
-    wire_.append(req.body());
-    asio::async_write(stream_, asio::buffer(wire_), std::move(written));
+    AsyncWriteMessage(stream_, req, wire_, std::move(written));
   }
 
  private:

@@ -2,7 +2,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -14,7 +13,7 @@
 #include <optional>
 #include <unordered_set>
 
-#include "common/http_head.h"
+#include "common/http_write.h"
 #include "common/io_stream_types.h"
 #include "common/log.h"
 
@@ -252,11 +251,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (self->linger_) return self->LingerThenClose();
       self->WaitForRequest();
     };
-    if (res_.body().size() > kInlineBodyBytes) return bhttp::async_write(stream_, res_, written);
-    wire_.clear();
-    AppendHead(res_, wire_);
-    wire_.append(res_.body());
-    asio::async_write(stream_, asio::buffer(wire_), written);
+    AsyncWriteMessage(stream_, res_, wire_, std::move(written));
   }
 
   void LingerThenClose() {
@@ -298,7 +293,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
   Response res_;
-  std::string wire_;  // res_ as bytes, when small
+  std::string wire_;  // res_ as bytes while it is written, when small
   size_t worker_;
   std::shared_ptr<SessionSet> set_;
   std::list<Session*>::iterator idle_it_;
