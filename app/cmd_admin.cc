@@ -95,7 +95,7 @@ int ShowStatus(const std::string& file, const std::vector<std::string>& admins) 
   json s = json::parse(st.res.body(), nullptr, false);
   std::cout << "live:       " << s.value("live", "?") << "\n"
             << "candidate:  " << s.value("candidate", "?") << "\n"
-            << "mirroring:  " << s.value("mirror_fraction", 0.0) * 100 << "% of requests\n"
+            << "mirroring:  " << s.value("mirror_fraction", 0.0) * 100 << "% of devices\n"
             << "state:      " << StoreLine(s) << "\n";
   if (!admins.empty()) PrintFleet(admins, token);
   FetchResult rep = Fetch(http::Verb::get, c.splitter.compare_url + "/v1/report", "", "", kTimeout,

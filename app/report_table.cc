@@ -36,6 +36,7 @@ void PrintReport(const json& r, std::ostream& out) {
   if (!r.contains("windows") || !r["windows"].is_array() || r["windows"].empty()) return;
   out << "\n"
       << std::left << std::setw(20) << "window (UTC)" << std::right << std::setw(9) << "live"
+      << std::setw(9) << "sent" << std::setw(9) << "sampled" << std::setw(7) << "shed"
       << std::setw(11) << "candidate" << std::setw(10) << "missing" << std::setw(10) << "extra"
       << std::setw(10) << "differ" << std::setw(10) << "payloads"
       << "  judged\n";
@@ -51,13 +52,16 @@ void PrintReport(const json& r, std::ostream& out) {
     }
     int64_t start = w.value("start_ms", int64_t{0}), end = w.value("end_ms", int64_t{0});
     out << std::left << std::setw(20) << (UtcClock(start) + "-" + UtcClock(end)) << std::right
-        << std::setw(9) << U(w, "live_count") << std::setw(11) << U(w, "candidate_count")
-        << std::setw(10) << U(w, "missing_in_candidate") << std::setw(10) << U(w, "missing_in_live")
-        << std::setw(10) << U(w, "mismatched") << std::setw(10) << payloads << "  " << state
-        << "\n";
+        << std::setw(9) << U(w, "live_count") << std::setw(9) << U(w, "sent") << std::setw(9)
+        << U(w, "sampled_out") << std::setw(7) << U(w, "shed") << std::setw(11)
+        << U(w, "candidate_count") << std::setw(10) << U(w, "missing_in_candidate") << std::setw(10)
+        << U(w, "missing_in_live") << std::setw(10) << U(w, "mismatched") << std::setw(10)
+        << payloads << "  " << state << "\n";
   }
-  out << "(missing: in live, not in the candidate; extra: the reverse; differ: raw body; "
-         "payloads: vendor payloads that differ)\n";
+  out << "(sent: live's events the candidate was sent; sampled: left out by mirror_fraction; "
+         "shed: dropped because the candidate could not keep up; only sent events are judged)\n"
+         "(missing: sent, not in the candidate; extra: in the candidate, not in live; differ: raw "
+         "body; payloads: vendor payloads that differ)\n";
 }
 
 }  // namespace tandem::app

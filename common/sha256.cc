@@ -16,4 +16,12 @@ std::string Sha256Hex(std::string_view data) {
   return out;
 }
 
+uint64_t Sha256Prefix64(std::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  uint64_t out = 0;
+  for (int i = 0; i < 8; ++i) out = out << 8 | digest[i];
+  return out;
+}
+
 }  // namespace tandem

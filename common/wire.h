@@ -16,6 +16,17 @@ inline constexpr std::string_view kRedelivery = "X-Tandem-Redelivery";
 // event again to those trackers that have no `delivered` (or `skipped`) row for
 // it, with the payload on record when there is one.
 inline constexpr std::string_view kBackfill = "X-Tandem-Backfill";
+// On the live copy (and "sent" on the candidate's): what became of the
+// candidate's copy when the live copy left (SPEC section 4). The live
+// dispatcher stores it in raw.mirror, so compare judges the candidate only on
+// the events it was sent.
+inline constexpr std::string_view kMirror = "X-Tandem-Mirror";
+inline constexpr std::string_view kMirrorSent = "sent";
+inline constexpr std::string_view kMirrorSampledOut = "sampled_out";
+inline constexpr std::string_view kMirrorShed = "shed";
+inline constexpr bool IsMirrorValue(std::string_view v) {
+  return v == kMirrorSent || v == kMirrorSampledOut || v == kMirrorShed;
+}
 // Any header with this prefix from a client is removed before stamping.
 inline constexpr std::string_view kPrefix = "X-Tandem-";
 

@@ -26,6 +26,14 @@ Dataset* Comparator::Open(Color c, std::vector<std::string>& errors) {
     d = open_(c);
   } catch (const std::exception& e) {
     errors.push_back(std::string("the ") + ColorName(c) + " dataset cannot be opened: " + e.what());
+    return nullptr;
+  }
+  // A dataset an older release made: SQLite gains the columns compare reads;
+  // BigQuery's answer says what to run. Opened again on the next run.
+  if (Status s = d->CheckSchema(); !s.ok()) {
+    errors.push_back(std::string("the ") + ColorName(c) +
+                     " dataset cannot be judged: " + s.message());
+    d.reset();
   }
   return d.get();
 }

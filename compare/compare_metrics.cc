@@ -13,7 +13,11 @@ CompareMetrics::CompareMetrics(Metrics& m, std::set<std::string> events,
       events_gauge_(m.Gauge("tandem_compare_events",
                             "Events in the latest judged window, by color and event name")),
       drift_(m.Gauge("tandem_compare_drift_ratio",
-                     "(candidate - live) / live events in the latest judged window, by event")),
+                     "(candidate - sent) / sent in the latest judged window, by event; sent: "
+                     "live's events the splitter sent the candidate a copy of")),
+      mirror_(m.Gauge("tandem_compare_mirror_events",
+                      "Live's events in the latest judged window by what became of the "
+                      "candidate's copy (raw.mirror): sent, sampled_out, shed")),
       missing_(m.Gauge("tandem_compare_missing_events",
                        "Ids on one side only in the latest judged window; side = the side "
                        "that lacks them")),
@@ -27,9 +31,10 @@ CompareMetrics::CompareMetrics(Metrics& m, std::set<std::string> events,
                      "95% upper confidence bound on the candidate's loss rate over the "
                      "trailing passing windows")
                  .Add({})),
-      evidence_events_(m.Gauge("tandem_compare_evidence_events",
-                               "Live events in the trailing run of passing windows")
-                           .Add({})),
+      evidence_events_(
+          m.Gauge("tandem_compare_evidence_events",
+                  "Events sent to the candidate in the trailing run of passing windows")
+              .Add({})),
       payload_mismatched_(m.Gauge("tandem_compare_payload_mismatched",
                                   "Events whose vendor payload_hash differs between colors in "
                                   "the latest judged window, by vendor")),
@@ -77,7 +82,7 @@ void CompareMetrics::Record(const Report& r, const RunStats& stats, double run_s
   for (const char* v : {"ready", "not_ready", "insufficient_data"})
     verdict_.Add({{"verdict", v}}).Set(std::string(VerdictName(r.verdict)) == v ? 1 : 0);
   bound_.Set(r.evidence.upper_bound);
-  evidence_events_.Set(static_cast<double>(r.evidence.live_events));
+  evidence_events_.Set(static_cast<double>(r.evidence.sent_events));
   last_run_.Set(static_cast<double>(r.generated_at_ms) / 1000.0);
   windows_judged_.Increment(static_cast<double>(stats.windows_judged));
   if (!r.errors.empty()) errors_.Increment();
@@ -89,7 +94,11 @@ void CompareMetrics::Record(const Report& r, const RunStats& stats, double run_s
   if (!latest) return;
   judged_window_end_.Set(static_cast<double>(latest->end_ms) / 1000.0);
 
-  std::map<std::string, std::pair<uint64_t, uint64_t>> counts;  // label -> live, candidate
+  // label -> live, candidate, sent (live's events the candidate was sent)
+  struct Counts {
+    uint64_t live = 0, candidate = 0, sent = 0;
+  };
+  std::map<std::string, Counts> counts;
   // Every label ever set is set again (to 0 when absent), so no gauge keeps a
   // value from an older window.
   for (const auto& e : events_) counts[e];
@@ -97,17 +106,22 @@ void CompareMetrics::Record(const Report& r, const RunStats& stats, double run_s
   counts[kInvalidEvent];
   for (const auto& e : latest->events) {
     auto& c = counts[Label(e.event)];
-    c.first += e.live;
-    c.second += e.candidate;
+    c.live += e.live;
+    c.candidate += e.candidate;
+    c.sent += e.sent;
   }
   for (const auto& [label, c] : counts) {
-    events_gauge_.Add({{"color", r.live}, {"event", label}}).Set(static_cast<double>(c.first));
+    events_gauge_.Add({{"color", r.live}, {"event", label}}).Set(static_cast<double>(c.live));
     events_gauge_.Add({{"color", r.candidate}, {"event", label}})
-        .Set(static_cast<double>(c.second));
-    double drift = c.first == 0 ? (c.second == 0 ? 0.0 : 1.0)
-                                : (static_cast<double>(c.second) - c.first) / c.first;
+        .Set(static_cast<double>(c.candidate));
+    // Against what the candidate was sent: sampling is not drift.
+    double drift = c.sent == 0 ? (c.candidate == 0 ? 0.0 : 1.0)
+                               : (static_cast<double>(c.candidate) - c.sent) / c.sent;
     drift_.Add({{"event", label}}).Set(drift);
   }
+  mirror_.Add({{"outcome", "sent"}}).Set(static_cast<double>(latest->sent));
+  mirror_.Add({{"outcome", "sampled_out"}}).Set(static_cast<double>(latest->sampled_out));
+  mirror_.Add({{"outcome", "shed"}}).Set(static_cast<double>(latest->shed));
   missing_.Add({{"side", "candidate"}}).Set(static_cast<double>(latest->missing_in_candidate));
   missing_.Add({{"side", "live"}}).Set(static_cast<double>(latest->missing_in_live));
   mismatched_.Set(static_cast<double>(latest->mismatched));

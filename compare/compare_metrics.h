@@ -30,6 +30,7 @@ class CompareMetrics {
   std::vector<std::string> vendors_;
   prometheus::Family<prometheus::Gauge>& events_gauge_;
   prometheus::Family<prometheus::Gauge>& drift_;
+  prometheus::Family<prometheus::Gauge>& mirror_;
   prometheus::Family<prometheus::Gauge>& missing_;
   prometheus::Gauge& mismatched_;
   prometheus::Gauge& ready_;

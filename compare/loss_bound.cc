@@ -1,6 +1,7 @@
 #include "compare/loss_bound.h"
 
 #include <boost/math/distributions/beta.hpp>
+#include <boost/math/special_functions/beta.hpp>
 #include <cmath>
 
 namespace tandem::compare {
@@ -37,6 +38,15 @@ std::optional<uint64_t> EventsNeeded(uint64_t lost, uint64_t events, double max_
     (bound_at(mid) <= max_ratio ? hi : lo) = mid;
   }
   return hi;
+}
+
+double LossAboveLimitPValue(uint64_t lost, uint64_t events, double max_ratio) {
+  if (lost == 0) return 1.0;
+  if (max_ratio <= 0 || lost > events) return 0.0;
+  if (max_ratio >= 1) return 1.0;
+  // P(X >= k) = I_p(k, n - k + 1), the regularized incomplete beta function.
+  return boost::math::ibeta(static_cast<double>(lost), static_cast<double>(events - lost) + 1.0,
+                            max_ratio);
 }
 
 }  // namespace tandem::compare

@@ -21,4 +21,9 @@ double LossUpperBound(uint64_t lost, uint64_t events, double confidence = kConfi
 std::optional<uint64_t> EventsNeeded(uint64_t lost, uint64_t events, double max_ratio,
                                      double confidence = kConfidence);
 
+// The exact one-sided binomial test of "the loss rate is at most max_ratio":
+// P(X >= lost) for X ~ Binomial(events, max_ratio). Below 1 - confidence, the
+// observed loss is significantly above max_ratio. 1 when nothing was lost.
+double LossAboveLimitPValue(uint64_t lost, uint64_t events, double max_ratio);
+
 }  // namespace tandem::compare

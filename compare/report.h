@@ -26,6 +26,9 @@ struct FieldDiff {
 struct EventStats {
   std::string event;
   uint64_t live = 0, candidate = 0;
+  // Of live's events, what became of the candidate's copy (raw.mirror): only
+  // `sent` ones are judged (drift, missing, the loss bound).
+  uint64_t sent = 0, sampled_out = 0, shed = 0;
   uint64_t missing_in_candidate = 0, missing_in_live = 0, mismatched = 0;
   std::vector<std::string> missing_in_candidate_ids, missing_in_live_ids, mismatched_ids;
 };
@@ -49,9 +52,10 @@ struct WindowReport {
   int64_t start_ms = 0, end_ms = 0;
   WindowState state = WindowState::kJudged;
   uint64_t live_count = 0, candidate_count = 0;
+  uint64_t sent = 0, sampled_out = 0, shed = 0;  // live's events by raw.mirror
   uint64_t missing_in_candidate = 0, missing_in_live = 0, mismatched = 0;
   bool pass = true;
-  bool thin = false;  // fewer than min_events_per_window live events
+  bool thin = false;  // fewer than min_events_per_window events sent to the candidate
   std::vector<std::string> reasons;
   std::vector<EventStats> events;
   std::vector<VendorStats> deliveries;
@@ -60,14 +64,25 @@ struct WindowReport {
 enum class Verdict { kReady, kNotReady, kInsufficientData };
 const char* VerdictName(Verdict v);
 
+// One event name's losses over every judged window the report keeps.
+struct EventEvidence {
+  std::string event;
+  uint64_t windows = 0;  // judged windows holding events of it sent to the candidate
+  uint64_t sent = 0, lost = 0;
+  double p_value = 1.0;      // LossAboveLimitPValue(lost, sent, max_drift_ratio)
+  bool above_limit = false;  // p_value below 1 - confidence
+  std::string example_id;    // a lost event, the latest window's first
+};
+
 struct Evidence {
-  uint64_t windows = 0;  // the trailing run of passing judged windows
-  uint64_t live_events = 0, lost = 0;
-  double upper_bound = 1.0;               // LossUpperBound(lost, live_events)
+  uint64_t windows = 0;                   // the trailing run of passing judged windows
+  uint64_t sent_events = 0, lost = 0;     // events sent to the candidate; those it lacks
+  double upper_bound = 1.0;               // LossUpperBound(lost, sent_events)
   std::optional<uint64_t> events_needed;  // more events for the bound to reach max_drift_ratio
   std::optional<double> seconds_needed;   // the same at the current rate
   std::string sentence;                   // the bound in plain words
   std::string needed;                     // what is still needed, in plain words; empty: nothing
+  std::vector<EventEvidence> by_event;    // every event name with an event sent, by name
 };
 
 struct Report {

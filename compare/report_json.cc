@@ -8,10 +8,13 @@ namespace {
 using json = nlohmann::json;
 
 json EventJson(const EventStats& e) {
-  double drift = e.live == 0 ? (e.candidate == 0 ? 0.0 : 1.0)
-                             : (static_cast<double>(e.candidate) - e.live) / e.live;
+  double drift = e.sent == 0 ? (e.candidate == 0 ? 0.0 : 1.0)
+                             : (static_cast<double>(e.candidate) - e.sent) / e.sent;
   return {{"event", e.event},
           {"live_count", e.live},
+          {"sent", e.sent},
+          {"sampled_out", e.sampled_out},
+          {"shed", e.shed},
           {"candidate_count", e.candidate},
           {"drift_ratio", drift},
           {"missing_in_candidate", e.missing_in_candidate},
@@ -57,6 +60,9 @@ json WindowJson(const WindowReport& w) {
           {"state", w.state == WindowState::kJudged ? "judged" : "spans_swap"},
           {"live_count", w.live_count},
           {"candidate_count", w.candidate_count},
+          {"sent", w.sent},
+          {"sampled_out", w.sampled_out},
+          {"shed", w.shed},
           {"missing_in_candidate", w.missing_in_candidate},
           {"missing_in_live", w.missing_in_live},
           {"mismatched", w.mismatched},
@@ -73,15 +79,25 @@ json ReportToJson(const Report& r) {
   json windows = json::array();
   for (const auto& w : r.windows) windows.push_back(WindowJson(w));
   const Evidence& e = r.evidence;
+  json by_event = json::array();
+  for (const auto& x : e.by_event) {
+    by_event.push_back({{"event", x.event},
+                        {"windows", x.windows},
+                        {"sent", x.sent},
+                        {"lost", x.lost},
+                        {"p_value", x.p_value},
+                        {"above_limit", x.above_limit}});
+  }
   json evidence = {{"windows", e.windows},
-                   {"live_events", e.live_events},
+                   {"sent_events", e.sent_events},
                    {"lost", e.lost},
                    {"loss_upper_bound", e.upper_bound},
                    {"confidence", 0.95},
                    {"sentence", e.sentence},
                    {"needed", e.needed},
                    {"events_needed", e.events_needed ? json(*e.events_needed) : json(nullptr)},
-                   {"seconds_needed", e.seconds_needed ? json(*e.seconds_needed) : json(nullptr)}};
+                   {"seconds_needed", e.seconds_needed ? json(*e.seconds_needed) : json(nullptr)},
+                   {"by_event", by_event}};
   return {{"generated_at_ms", r.generated_at_ms},
           {"live", r.live.empty() ? json(nullptr) : json(r.live)},
           {"candidate", r.candidate.empty() ? json(nullptr) : json(r.candidate)},

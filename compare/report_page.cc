@@ -71,7 +71,7 @@ std::string DriftChart(const Report& r) {
   double limit = std::max(r.max_drift_ratio, 1e-6);
   double scale = limit * 4;
   for (const auto& win : r.windows)
-    scale = std::max(scale, std::fabs(Drift(win.live_count, win.candidate_count)) * 1.2);
+    scale = std::max(scale, std::fabs(Drift(win.sent, win.candidate_count)) * 1.2);
   std::string svg = "<svg id=\"drift\" viewBox=\"0 0 " + std::to_string(w) + " " +
                     std::to_string(h) + "\" width=\"" + std::to_string(w) + "\" height=\"" +
                     std::to_string(h) + "\" role=\"img\" aria-label=\"drift per window\">";
@@ -85,7 +85,7 @@ std::string DriftChart(const Report& r) {
   double bw = static_cast<double>(w) / n;
   for (size_t i = 0; i < r.windows.size(); ++i) {
     const auto& win = r.windows[i];
-    double d = Drift(win.live_count, win.candidate_count);
+    double d = Drift(win.sent, win.candidate_count);
     double top = std::min(y(d), static_cast<double>(mid)), height = std::fabs(y(d) - mid);
     const char* color =
         win.state == WindowState::kSpansSwap ? "#bbb" : (win.pass ? "#2e7d32" : "#c62828");
@@ -101,15 +101,34 @@ std::string DriftChart(const Report& r) {
   return svg;
 }
 
+// What the candidate was sent over the windows shown: the verdict judges only that.
+std::string Sample(const Report& r) {
+  uint64_t live = 0, sent = 0, sampled_out = 0, shed = 0;
+  for (const auto& w : r.windows) {
+    if (w.state != WindowState::kJudged) continue;
+    live += w.live_count;
+    sent += w.sent;
+    sampled_out += w.sampled_out;
+    shed += w.shed;
+  }
+  if (live == 0) return "";
+  return "<p id=\"sample\"><b>Sample:</b> the candidate was sent " + std::to_string(sent) +
+         " of live's " + std::to_string(live) + " events in the judged windows (" +
+         Pct(static_cast<double>(sent) / static_cast<double>(live)) + "); " +
+         std::to_string(sampled_out) + " sampled out (mirror_fraction), " + std::to_string(shed) +
+         " shed (the candidate could not keep up). Only events sent are judged.</p>";
+}
+
 std::string WindowDetail(const WindowReport& w) {
   std::string out = "<h2>Window " + UtcClock(w.start_ms) + "&ndash;" + UtcClock(w.end_ms) +
                     " UTC, by event</h2><table id=\"events\"><tr><th>event</th><th>live</th>"
-                    "<th>candidate</th><th>drift</th><th>missing in candidate</th>"
+                    "<th>sent to the candidate</th><th>candidate</th><th>drift</th>"
+                    "<th>missing in candidate</th>"
                     "<th>missing in live</th><th>body differs</th><th>example ids</th></tr>";
   for (const auto& e : w.events) {
     out +=
-        "<tr>" + Td(Esc(e.event)) + Td(e.live) + Td(e.candidate) +
-        Td(Pct(Drift(e.live, e.candidate)), "n") + Td(e.missing_in_candidate) +
+        "<tr>" + Td(Esc(e.event)) + Td(e.live) + Td(e.sent) + Td(e.candidate) +
+        Td(Pct(Drift(e.sent, e.candidate)), "n") + Td(e.missing_in_candidate) +
         Td(e.missing_in_live) + Td(e.mismatched) +
         Td(Ids(e.missing_in_candidate_ids) + Ids(e.missing_in_live_ids) + Ids(e.mismatched_ids)) +
         "</tr>";
@@ -184,9 +203,11 @@ std::string RenderReportPage(const Report* report) {
          "; " + std::to_string(r.windows_required) + " passing windows of at least " +
          std::to_string(r.min_events_per_window) + " events needed.</p>";
   if (r.windows.empty()) return out + "<p>No window judged yet.</p></body></html>";
+  out += Sample(r);
   out += "<h2>Drift per window</h2>" + DriftChart(r);
   out +=
-      "<table id=\"windows\"><tr><th>window (UTC)</th><th>live</th><th>candidate</th>"
+      "<table id=\"windows\"><tr><th>window (UTC)</th><th>live</th><th>sent</th>"
+      "<th>sampled out</th><th>shed</th><th>candidate</th>"
       "<th>missing in candidate</th><th>missing in live</th><th>body differs</th>"
       "<th>payloads differ</th><th>judged</th></tr>";
   const WindowReport* latest = nullptr;  // the detail: the latest failing window, else the latest
@@ -200,8 +221,9 @@ std::string RenderReportPage(const Report* report) {
     if (w.state == WindowState::kJudged && (!w.pass || !latest || latest->pass)) latest = &w;
     out += "<tr class=\"" + std::string(state == "FAIL" ? "FAIL" : "") + "\">" +
            Td(UtcClock(w.start_ms) + "&ndash;" + UtcClock(w.end_ms)) + Td(w.live_count) +
-           Td(w.candidate_count) + Td(w.missing_in_candidate) + Td(w.missing_in_live) +
-           Td(w.mismatched) + Td(payloads) + Td(state) + "</tr>";
+           Td(w.sent) + Td(w.sampled_out) + Td(w.shed) + Td(w.candidate_count) +
+           Td(w.missing_in_candidate) + Td(w.missing_in_live) + Td(w.mismatched) + Td(payloads) +
+           Td(state) + "</tr>";
   }
   out += "</table>";
   if (latest) out += WindowDetail(*latest);

@@ -53,15 +53,27 @@ WindowDiff DiffWindow(const ColorWindow& live, const ColorWindow& candidate) {
                             cand_ev = labels.Map(candidate.events);
   auto& events = labels.stats();
 
-  // Raw: a merge of the two id-sorted lists.
+  // Raw: a merge of the two id-sorted lists. A live event whose copy the
+  // candidate was never sent (sampled out, shed) is not missing in it; its ids
+  // are kept, in id order, so its deliveries are left out below too.
+  std::vector<IdKey> unsent;
   for (size_t i = 0, j = 0; i < live.raw.size() || j < candidate.raw.size();) {
     const RawFact* l = i < live.raw.size() ? &live.raw[i] : nullptr;
     const RawFact* c = j < candidate.raw.size() ? &candidate.raw[j] : nullptr;
     if (l && (!c || l->id < c->id)) {
       EventStats& e = events[live_ev[l->event]];
       ++e.live;
-      ++e.missing_in_candidate;
-      Keep(e.missing_in_candidate_ids, live, l->id);
+      if (l->mirror == Mirror::kSampledOut) {
+        ++e.sampled_out;
+        unsent.push_back(l->id);
+      } else if (l->mirror == Mirror::kShed) {
+        ++e.shed;
+        unsent.push_back(l->id);
+      } else {
+        ++e.sent;
+        ++e.missing_in_candidate;
+        Keep(e.missing_in_candidate_ids, live, l->id);
+      }
       ++i;
     } else if (c && (!l || c->id < l->id)) {
       EventStats& e = events[cand_ev[c->event]];
@@ -70,8 +82,11 @@ WindowDiff DiffWindow(const ColorWindow& live, const ColorWindow& candidate) {
       Keep(e.missing_in_live_ids, candidate, c->id);
       ++j;
     } else {
+      // Both have it: it was sent, whatever live's row says (a splitter's
+      // setting changing under the event).
       EventStats& e = events[live_ev[l->event]];
       ++e.live;
+      ++e.sent;
       ++events[cand_ev[c->event]].candidate;
       if (l->fingerprint != c->fingerprint) {
         ++e.mismatched;
@@ -112,12 +127,21 @@ WindowDiff DiffWindow(const ColorWindow& live, const ColorWindow& candidate) {
   for (auto& d : cd) d.vendor = static_cast<uint32_t>(cand_vendor[d.vendor]);
   std::sort(ld.begin(), ld.end());
   std::sort(cd.begin(), cd.end());
+  size_t ui = 0;  // cursor into `unsent`, sorted by id like the deliveries
+  auto was_sent = [&](const IdKey& id) {
+    while (ui < unsent.size() && unsent[ui] < id) ++ui;
+    return ui >= unsent.size() || unsent[ui] != id;
+  };
   for (size_t i = 0, j = 0; i < ld.size() || j < cd.size();) {
     const DeliveryFact* l = i < ld.size() ? &ld[i] : nullptr;
     const DeliveryFact* c = j < cd.size() ? &cd[j] : nullptr;
     bool only_live = l && (!c || *l < *c);
     bool only_cand = !only_live && c && (!l || *c < *l);
     const DeliveryFact& d = only_cand ? *c : *l;
+    if (only_live && !was_sent(d.id)) {  // the candidate never had the event
+      ++i;
+      continue;
+    }
     VendorStats& v = vendors[{d.vendor, label_of(d.id)}];
     if (only_live) {
       (l->settled ? v.live_delivered : v.live_failed)++;
@@ -152,6 +176,9 @@ WindowDiff DiffWindow(const ColorWindow& live, const ColorWindow& candidate) {
     if (e.live == 0 && e.candidate == 0) continue;  // a label made only for lookups
     w.live_count += e.live;
     w.candidate_count += e.candidate;
+    w.sent += e.sent;
+    w.sampled_out += e.sampled_out;
+    w.shed += e.shed;
     w.missing_in_candidate += e.missing_in_candidate;
     w.missing_in_live += e.missing_in_live;
     w.mismatched += e.mismatched;

@@ -137,6 +137,14 @@ uint64_t ParseU64(std::string_view s) {
   return neg ? ~v + 1 : v;
 }
 
+// Anything but the two values that say otherwise reads as sent: a NULL is an
+// older release's row, and judging it is the safe side.
+Mirror MirrorOf(std::string_view v) {
+  if (v == "sampled_out") return Mirror::kSampledOut;
+  if (v == "shed") return Mirror::kShed;
+  return Mirror::kSent;
+}
+
 }  // namespace
 
 std::string ColorWindow::IdText(const IdKey& id) const {
@@ -229,13 +237,14 @@ Status ReadWindow(Dataset& d, int64_t start_ms, int64_t end_ms, Fingerprint fp, 
   out.events = Names{};
   out.vendors = Names{};
   out.odd_ids.clear();
-  Status s =
-      d.QueryEach("SELECT tandem_id, " + EventName(d) + ", " + BodyFingerprint(d, fp) + " FROM " +
-                      From(d, "raw") + " WHERE " + TimeBetween(d, "received_at", start_ms, end_ms),
-                  [&](const std::vector<std::string_view>& r) {
-                    if (r.size() < 3) return;
-                    out.raw.push_back({KeyOf(r[0], out), out.events.Intern(r[1]), ParseU64(r[2])});
-                  });
+  Status s = d.QueryEach("SELECT tandem_id, " + EventName(d) + ", " + BodyFingerprint(d, fp) +
+                             ", mirror FROM " + From(d, "raw") + " WHERE " +
+                             TimeBetween(d, "received_at", start_ms, end_ms),
+                         [&](const std::vector<std::string_view>& r) {
+                           if (r.size() < 4) return;
+                           out.raw.push_back({KeyOf(r[0], out), out.events.Intern(r[1]),
+                                              MirrorOf(r[3]), ParseU64(r[2])});
+                         });
   if (!s.ok()) return s;
   std::sort(out.raw.begin(), out.raw.end(),
             [](const RawFact& a, const RawFact& b) { return a.id < b.id; });

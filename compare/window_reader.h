@@ -1,5 +1,6 @@
 // Reads one color's share of one window from its dataset: every raw event
-// received in [start, end) with its event name and a fingerprint of its body,
+// received in [start, end) with its event name, a fingerprint of its body and
+// what became of the candidate's copy (raw.mirror),
 // and the deliveries rows of those events. A bounded number of queries per
 // window and color whatever the traffic (BigQuery: two, so a bounded number of
 // jobs; SQLite: two, three when a direct caller stamped ids of its own).
@@ -50,9 +51,13 @@ class Names {
   std::vector<std::string> names_;
 };
 
+// raw.mirror: what became of the candidate's copy when the live copy left.
+enum class Mirror : uint8_t { kSent, kSampledOut, kShed };
+
 struct RawFact {
   IdKey id;
   uint32_t event;  // into ColorWindow::events; "" when the body has no string event
+  Mirror mirror;   // NULL (an older release, a direct call) reads as sent
   uint64_t fingerprint;
 };
 

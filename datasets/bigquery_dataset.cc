@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "common/url_encode.h"
+#include "datasets/added_columns.h"
 
 namespace tandem {
 namespace {
@@ -40,6 +41,7 @@ BigQueryDataset::BigQueryDataset(const DatasetConfig& c, Color color, const std:
       dataset_(ForColor(c.dataset, color)),
       location_(c.location),
       prefix_("/bigquery/v2/projects/" + c.project),
+      color_(color),
       tokens_(AccountFor(c), TokenSource::kBigQueryScope, ca_file),
       client_(EndpointUrl(c.endpoint), ca_file) {}
 
@@ -105,7 +107,7 @@ Status BigQueryDataset::Bootstrap() {
   std::vector<json> tables = {
       table("raw",
             {Field("tandem_id", "STRING", true), Field("received_at", "TIMESTAMP", true),
-             Field("data", "STRING", true)},
+             Field("data", "STRING", true), Field("mirror", "STRING", false)},
             true),
       table("deliveries",
             {Field("tandem_id", "STRING", true), Field("vendor", "STRING", true),
@@ -131,11 +133,70 @@ Status BigQueryDataset::Bootstrap() {
           "JSON_EXTRACT(data, '$.properties') AS properties FROM " +
               raw}}}});
   for (const json& t : tables) {
+    const std::string id = t["tableReference"]["tableId"].get<std::string>();
     r = Call(http::Verb::post, prefix_ + "/datasets/" + dataset_ + "/tables", &t);
-    if (!r.status.ok() || (r.code != 200 && r.code != 409))
-      return Failed("tables.insert " + t["tableReference"]["tableId"].get<std::string>(), r);
+    if (!r.status.ok() || (r.code != 200 && r.code != 409)) return Failed("tables.insert " + id, r);
+    // 409: the table is there, perhaps as an older release made it.
+    if (r.code == 409 && !t.contains("view")) {
+      if (Status st = AddColumns(id); !st.ok()) return st;
+    }
   }
   return {};
+}
+
+Status BigQueryDataset::MissingColumns(const std::string& table, json& fields,
+                                       std::vector<std::string>& missing) {
+  Reply r = Call(http::Verb::get, prefix_ + "/datasets/" + dataset_ + "/tables/" + table, nullptr);
+  if (!r.status.ok() || r.code != 200 || !r.body.is_object())
+    return Failed("tables.get " + table, r);
+  fields = json::array();
+  if (r.body.contains("schema") && r.body["schema"].is_object() &&
+      r.body["schema"].contains("fields") && r.body["schema"]["fields"].is_array())
+    fields = r.body["schema"]["fields"];
+  missing.clear();
+  for (const AddedColumn& col : kAddedColumns) {
+    if (table != col.table) continue;
+    bool found = std::any_of(fields.begin(), fields.end(), [&](const json& f) {
+      return f.is_object() && f.contains("name") && f["name"] == col.name;
+    });
+    if (!found) missing.push_back(col.name);
+  }
+  return {};
+}
+
+// "If you add new columns to an existing table schema, the columns must be
+// NULLABLE or REPEATED" (cloud.google.com/bigquery/docs/managing-table-schemas,
+// "Add an empty column"), by tables.patch with the whole new schema: the
+// table's own fields, unchanged, then the new ones.
+Status BigQueryDataset::AddColumns(const std::string& table) {
+  json fields;
+  std::vector<std::string> missing;
+  if (Status st = MissingColumns(table, fields, missing); !st.ok() || missing.empty()) return st;
+  for (const AddedColumn& col : kAddedColumns) {
+    if (table == col.table && std::find(missing.begin(), missing.end(), col.name) != missing.end())
+      fields.push_back(Field(col.name, col.bigquery_type, false));
+  }
+  json patch = {{"schema", {{"fields", fields}}}};
+  Reply r = Call(http::Verb::patch, prefix_ + "/datasets/" + dataset_ + "/tables/" + table, &patch);
+  if (!r.status.ok() || r.code != 200) return Failed("tables.patch " + table, r);
+  return {};
+}
+
+Status BigQueryDataset::CheckSchema() {
+  std::string lacking;
+  for (const char* table : {"raw", "deliveries"}) {
+    json fields;
+    std::vector<std::string> missing;
+    if (Status st = MissingColumns(table, fields, missing); !st.ok()) return st;
+    for (const auto& m : missing)
+      lacking += (lacking.empty() ? "" : ", ") + std::string(table) + "." + m;
+  }
+  if (lacking.empty()) return {};
+  return {std::make_error_code(std::errc::invalid_argument),
+          "the " + std::string(ColorName(color_)) + " dataset " + project_ + "." + dataset_ +
+              " was made by an older release and lacks " + lacking +
+              "; add them with `tandem bigquery bootstrap -c CONFIG --color " + ColorName(color_) +
+              "`"};
 }
 
 namespace {
@@ -250,7 +311,8 @@ WriteResult BigQueryDataset::InsertRaw(const std::vector<RawRow>& rows) {
     out.push_back({i, r.tandem_id,
                    json{{"tandem_id", r.tandem_id},
                         {"received_at", Seconds(r.received_at_ms)},
-                        {"data", r.data}}});
+                        {"data", r.data},
+                        {"mirror", r.mirror.empty() ? json(nullptr) : json(r.mirror)}}});
   }
   return InsertAll("raw", std::move(out));
 }

@@ -25,6 +25,9 @@ class BigQueryDataset : public Dataset {
   BigQueryDataset(const DatasetConfig& config, Color color, const std::string& ca_file);
 
   Status Bootstrap() override;
+  // tables.get of raw and deliveries: an error naming the missing columns and
+  // the command that adds them when an older release made the tables.
+  Status CheckSchema() override;
   WriteResult InsertRaw(const std::vector<RawRow>& rows) override;
   WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
   WriteResult InsertRejected(const std::vector<RejectedRow>& rows) override;
@@ -54,8 +57,15 @@ class BigQueryDataset : public Dataset {
   Status InsertChunk(const std::string& table, std::vector<Pending> rows, WriteResult& out,
                      int depth);
   static Status Failed(const std::string& what, const Reply& r);
+  // The columns of added_columns.h `table` lacks (tables.get); fills `fields`
+  // with the table's own schema fields.
+  Status MissingColumns(const std::string& table, nlohmann::json& fields,
+                        std::vector<std::string>& missing);
+  // tables.patch: the table's fields plus the missing ones, NULLABLE.
+  Status AddColumns(const std::string& table);
 
   std::string project_, dataset_, location_, prefix_;
+  Color color_;
   TokenSource tokens_;
   std::mutex mu_;  // one REST call at a time per dataset (the client is blocking)
   http::SyncClient client_;

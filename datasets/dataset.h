@@ -21,6 +21,9 @@ struct RawRow {
   std::string tandem_id;
   int64_t received_at_ms;
   std::string data;  // the body, byte for byte
+  // What became of the candidate's copy (X-Tandem-Mirror): sent, sampled_out or
+  // shed; empty: not said (NULL, read as sent).
+  std::string mirror;
 };
 
 struct DeliveryRow {
@@ -70,6 +73,10 @@ class Dataset {
   virtual ~Dataset() = default;
   // Creates tables, view and indexes if missing; idempotent.
   virtual Status Bootstrap() = 0;
+  // Whether the dataset holds every column this release reads and writes. An
+  // older release's dataset: SQLite adds them (nullable); BigQuery answers an
+  // error saying what to run. Compare calls it before it reads.
+  virtual Status CheckSchema() { return {}; }
   // Idempotent by tandem_id: a row loaded twice is stored once.
   virtual WriteResult InsertRaw(const std::vector<RawRow>& rows) = 0;
   virtual WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) = 0;

@@ -7,7 +7,8 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "datasets/json_member.h"
+#include "common/json_member.h"
+#include "datasets/added_columns.h"
 
 namespace tandem {
 namespace {
@@ -18,7 +19,8 @@ constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS raw (
   tandem_id   TEXT PRIMARY KEY,
   received_at INTEGER NOT NULL,
-  data        TEXT NOT NULL
+  data        TEXT NOT NULL,
+  mirror      TEXT
 );
 CREATE INDEX IF NOT EXISTS raw_received_at ON raw (received_at);
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -126,6 +128,9 @@ SqliteDataset::SqliteDataset(const std::string& path) : path_(path) {
                              nullptr, Fingerprint, nullptr, nullptr, nullptr);
   sqlite3_create_function_v2(db_, "tandem_top_level_string", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                              nullptr, TopLevelString, nullptr, nullptr, nullptr);
+  // An older release's file gains the newer columns on open. Not fatal here (a
+  // writer may hold the file): Bootstrap and CheckSchema try again.
+  (void)AddMissingColumns();
 }
 
 SqliteDataset::~SqliteDataset() { sqlite3_close(db_); }
@@ -164,26 +169,42 @@ Status SqliteDataset::Bootstrap() {
     sqlite3_free(err);
     return {std::make_error_code(std::errc::io_error), detail};
   }
-  return AddPayloadColumns();
+  return AddMissingColumns();
 }
 
-// Datasets created before trace recorded payloads lack two columns of `deliveries`.
-Status SqliteDataset::AddPayloadColumns() {
-  bool has_hash = false;
-  sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v2(db_, "PRAGMA table_info(deliveries)", -1, &st, nullptr);
-  while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-    const char* name = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
-    if (name && std::string_view(name) == "payload_hash") has_hash = true;
+Status SqliteDataset::CheckSchema() {
+  std::lock_guard<std::mutex> l(mu_);
+  return AddMissingColumns();
+}
+
+// A dataset an older release made lacks the columns added since (added_columns.h).
+// Tables not there yet are left to Bootstrap, which creates them whole.
+Status SqliteDataset::AddMissingColumns() {
+  for (const AddedColumn& col : kAddedColumns) {
+    bool table_exists = false, has_column = false;
+    auto read = [&] {
+      table_exists = has_column = false;
+      sqlite3_stmt* st = nullptr;
+      std::string sql = std::string("PRAGMA table_info(") + col.table + ")";
+      int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr);
+      while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        table_exists = true;
+        const char* name = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+        if (name && std::string_view(name) == col.name) has_column = true;
+        rc = SQLITE_OK;
+      }
+      sqlite3_finalize(st);
+      return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    };
+    if (int rc = read(); rc != SQLITE_OK) return Fail(rc, "read the table's columns");
+    if (!table_exists || has_column) continue;
+    std::string alter =
+        std::string("ALTER TABLE ") + col.table + " ADD COLUMN " + col.name + " " + col.sqlite_type;
+    int rc = sqlite3_exec(db_, alter.c_str(), nullptr, nullptr, nullptr);
+    // Another process (the dispatcher and trace open the same file) may have added it first.
+    if (rc != SQLITE_OK && (read() != SQLITE_OK || !has_column))
+      return Fail(rc, "add a column a newer release needs");
   }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_OK) return Fail(rc, "read the deliveries columns");
-  if (has_hash) return {};
-  rc = sqlite3_exec(db_,
-                    "ALTER TABLE deliveries ADD COLUMN payload_hash TEXT; "
-                    "ALTER TABLE deliveries ADD COLUMN payload TEXT;",
-                    nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return Fail(rc, "add the payload columns to deliveries");
   return {};
 }
 
@@ -266,11 +287,13 @@ int BindRejected(sqlite3_stmt* st, const RejectedRow& r) {
 
 WriteResult SqliteDataset::InsertRaw(const std::vector<RawRow>& rows) {
   return InsertAll<RawRow>(
-      "INSERT OR IGNORE INTO raw (tandem_id, received_at, data) VALUES (?, ?, ?)", rows,
+      "INSERT OR IGNORE INTO raw (tandem_id, received_at, data, mirror) VALUES (?, ?, ?, ?)", rows,
       [](sqlite3_stmt* st, const RawRow& r) {
         int rc = BindText(st, 1, r.tandem_id);
         if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, r.received_at_ms);
         if (rc == SQLITE_OK) rc = BindText(st, 3, r.data);
+        if (rc == SQLITE_OK)
+          rc = r.mirror.empty() ? sqlite3_bind_null(st, 4) : BindText(st, 4, r.mirror);
         return rc;
       });
 }

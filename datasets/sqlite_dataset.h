@@ -20,6 +20,9 @@ class SqliteDataset : public Dataset {
   ~SqliteDataset() override;
 
   Status Bootstrap() override;
+  // Adds the columns newer releases read to a dataset an older one made (also
+  // done, as far as it can be, when the file is opened).
+  Status CheckSchema() override;
   WriteResult InsertRaw(const std::vector<RawRow>& rows) override;
   WriteResult InsertDeliveries(const std::vector<DeliveryRow>& rows) override;
   WriteResult InsertRejected(const std::vector<RejectedRow>& rows) override;
@@ -50,7 +53,7 @@ class SqliteDataset : public Dataset {
   template <class Body>
   Status InTransaction(Body body);
   Status Fail(int rc, const char* what);
-  Status AddPayloadColumns();  // with mu_ held
+  Status AddMissingColumns();  // with mu_ held
 
   std::string path_;
   sqlite3* db_ = nullptr;

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "datasets/json_member.h"
+#include "common/json_member.h"
 #include "datasets/sqlite_dataset.h"
 #include "tests/support/sqlite_json.h"
 

@@ -55,6 +55,10 @@ void DispatcherHandler::Handle(http::Request&& req, const http::RequestInfo& inf
     auto it = req.find(h);
     if (it != req.end()) rec.headers.emplace_back(std::string(h), std::string(it->value()));
   }
+  // What became of the candidate's copy, kept for the loader (raw.mirror); a
+  // value the splitter never sends is dropped (the column then reads "sent").
+  if (std::string_view m = req[wire::kMirror]; wire::IsMirrorValue(m))
+    rec.headers.emplace_back(std::string(wire::kMirror), std::string(m));
   rec.body = std::move(req.body());
   std::string frame;
   if (!EncodeFrame(rec, frame)) {

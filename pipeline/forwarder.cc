@@ -170,7 +170,10 @@ void Forwarder::SendBatch(std::vector<std::shared_ptr<Slot>> batch) {
   for (const auto& slot : batch) {
     const SpoolRecord& r = slot->entry.record;
     headers.clear();
-    for (const auto& [k, v] : r.headers) headers.emplace_back(k, v);
+    for (const auto& [k, v] : r.headers) {
+      // raw.mirror is the loader's; trace builds nothing from it.
+      if (k != wire::kMirror) headers.emplace_back(k, v);
+    }
     std::string at = std::to_string(r.received_at_ms);
     headers.emplace_back(wire::kTandemId, r.tandem_id);
     headers.emplace_back(wire::kReceivedAt, at);

@@ -2,6 +2,7 @@
 
 #include "common/backoff.h"
 #include "common/log.h"
+#include "common/wire.h"
 
 namespace tandem::pipeline {
 namespace {
@@ -61,7 +62,11 @@ bool Loader::Store(ReadBatch& batch, int failures) {
   std::vector<RawRow> rows;
   rows.reserve(batch.entries.size());
   for (auto& e : batch.entries) {
-    rows.push_back({e.record.tandem_id, e.record.received_at_ms, std::move(e.record.body)});
+    std::string mirror;
+    for (const auto& [k, v] : e.record.headers)
+      if (k == wire::kMirror) mirror = v;
+    rows.push_back(
+        {e.record.tandem_id, e.record.received_at_ms, std::move(e.record.body), std::move(mirror)});
   }
   WriteResult w = dataset_.InsertRaw(rows);
   if (!w.status.ok()) return unavailable(w.status);

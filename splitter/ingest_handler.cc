@@ -5,7 +5,6 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
 #include <chrono>
-#include <random>
 
 #include "common/uuid7.h"
 #include "common/wire.h"
@@ -18,7 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 IngestSettings IngestSettings::From(const SplitterConfig& c) {
   IngestSettings s;
-  s.mirror_fraction = c.mirror_fraction;
+  s.sample = MirrorSample(c.mirror_fraction);
   s.upstream_timeout_ms = c.upstream_timeout_ms;
   s.max_inflight_per_color = c.max_inflight_per_color;
   s.max_body_bytes = c.max_body_bytes;
@@ -30,13 +29,6 @@ IngestSettings IngestSettings::From(const SplitterConfig& c) {
 }
 
 namespace {
-
-bool Sample(double fraction) {
-  if (fraction >= 1.0) return true;
-  if (fraction <= 0.0) return false;
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < fraction;
-}
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -168,8 +160,16 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info,
   Color candidate = Other(live);
   // The candidate copy is made only when it will be sent: a shed copy costs one atomic.
   CandidateMirror& mirror = *w.mirror[Index(candidate)];
-  const bool mirrored =
-      Sample(w.settings->mirror_fraction) && mirror.Admit(w.settings->max_inflight_per_color);
+  std::string_view fate = wire::kMirrorSent;
+  if (!w.settings->sample.Includes(up.body(), up[wire::kTandemId])) {
+    fate = wire::kMirrorSampledOut;
+  } else if (!mirror.Admit(w.settings->max_inflight_per_color)) {
+    fate = wire::kMirrorShed;
+  }
+  // The live dispatcher keeps it in raw.mirror: compare judges the candidate
+  // only on what it was sent.
+  up.set(wire::kMirror, fate);
+  const bool mirrored = fate == wire::kMirrorSent;
   http::Request candidate_copy;
   if (mirrored) {
     candidate_copy = up;

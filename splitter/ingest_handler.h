@@ -17,13 +17,14 @@
 #include "splitter/candidate_mirror.h"
 #include "splitter/dispatcher_set.h"
 #include "splitter/live_state.h"
+#include "splitter/mirror_sample.h"
 #include "splitter/splitter_metrics.h"
 
 namespace tandem::splitter {
 
 // What SIGHUP may change without a restart.
 struct IngestSettings {
-  double mirror_fraction = 1.0;
+  MirrorSample sample;  // mirror_fraction's devices
   uint32_t upstream_timeout_ms = 2000;
   uint32_t max_inflight_per_color = 8192;
   uint64_t max_body_bytes = 65536;

@@ -97,7 +97,7 @@ TEST_F(CompareOnGenerated, IdenticalColorsAreReady) {
     ASSERT_FALSE(w.deliveries.empty());
     for (const auto& v : w.deliveries) EXPECT_EQ(v.payload_mismatched, 0u);
   }
-  EXPECT_EQ(r.evidence.live_events, 6000u);
+  EXPECT_EQ(r.evidence.sent_events, 6000u);
   EXPECT_LE(r.evidence.upper_bound, 0.001);
   EXPECT_NE(r.evidence.sentence.find("With 95% confidence the candidate drops fewer than"),
             std::string::npos)
@@ -177,7 +177,7 @@ TEST_F(CompareOnGenerated, TooFewEventsIsInsufficientData) {
   Write(testing::Generate(s));
   Report r = Judge();
   EXPECT_EQ(r.verdict, Verdict::kInsufficientData) << Reasons(r);
-  EXPECT_TRUE(Mentions(r, {"holds 40 live events", "needs 100"})) << Reasons(r);
+  EXPECT_TRUE(Mentions(r, {"holds 40 events sent to the candidate", "needs 100"})) << Reasons(r);
 }
 
 TEST_F(CompareOnGenerated, PassingButThinEvidenceSaysHowManyMoreEventsItNeeds) {
@@ -191,7 +191,8 @@ TEST_F(CompareOnGenerated, PassingButThinEvidenceSaysHowManyMoreEventsItNeeds) {
   EXPECT_GE(*r.evidence.events_needed, 2900u);
   EXPECT_LE(*r.evidence.events_needed, 3100u);
   ASSERT_TRUE(r.evidence.seconds_needed.has_value());
-  EXPECT_NE(r.evidence.needed.find("more live events"), std::string::npos) << r.evidence.needed;
+  EXPECT_NE(r.evidence.needed.find("more events sent to the candidate"), std::string::npos)
+      << r.evidence.needed;
   EXPECT_NE(r.evidence.needed.find("at the current rate"), std::string::npos) << r.evidence.needed;
 }
 
@@ -324,9 +325,9 @@ TEST(CompareMetricsGauges, ALabelAbsentFromTheLatestWindowReadsZeroNotItsOldValu
     r.windows.push_back(w);
     return r;
   };
-  EventStats pageview{.event = "pageview", .live = 10, .candidate = 10};
+  EventStats pageview{.event = "pageview", .live = 10, .candidate = 10, .sent = 10};
   EventStats invalid{.event = "(invalid)", .live = 0, .candidate = 1};
-  EventStats other{.event = "someone's name", .live = 2, .candidate = 1};
+  EventStats other{.event = "someone's name", .live = 2, .candidate = 1, .sent = 2};
   cm.Record(report_with({pageview, invalid, other}), {}, 0.1);
   std::string text = m.Serialize();
   EXPECT_NE(text.find("tandem_compare_drift_ratio{event=\"(invalid)\"} 1"), std::string::npos)

@@ -35,7 +35,7 @@ TEST(ReadWindow, ABackfilledDeliveryCountsAsDeliveredWhicheverRowComesFirst) {
   const std::string id = "0190a1b2-c3d4-7e5f-8a9b-000000000001";
   for (bool failed_first : {true, false}) {
     CannedDataset d;
-    d.raw = {{id, "signup", "123"}};
+    d.raw = {{id, "signup", "123", ""}};
     std::vector<std::string> failed = {id, "hooks", "failed", "aa"},
                              delivered = {id, "hooks", "delivered", "aa"};
     d.deliveries = failed_first ? std::vector{failed, delivered} : std::vector{delivered, failed};
@@ -49,7 +49,7 @@ TEST(ReadWindow, ABackfilledDeliveryCountsAsDeliveredWhicheverRowComesFirst) {
 TEST(ReadWindow, ADeliveryFailedOnOneSideIsAFailureNotAMissingRow) {
   const std::string id = "0190a1b2-c3d4-7e5f-8a9b-000000000001";
   CannedDataset live, candidate;
-  live.raw = candidate.raw = {{id, "signup", "123"}};
+  live.raw = candidate.raw = {{id, "signup", "123", ""}};
   live.deliveries = {{id, "hooks", "delivered", "aa"}};
   candidate.deliveries = {{id, "hooks", "failed", "aa"}};
   ColorWindow l, c;
@@ -74,7 +74,7 @@ TEST(ReadWindow, EveryIdComesBackAsItWasWritten) {
       "0190a1b2-c3d4-7e5f-8a9b-0123456789a",  "0190a1b2-c3d4-7e5f-8a9b-0123456789ag",
       "0190a1b2xc3d4-7e5f-8a9b-0123456789ab", "order-42"};
   CannedDataset d;
-  for (const auto& id : ids) d.raw.push_back({id, "signup", "1"});
+  for (const auto& id : ids) d.raw.push_back({id, "signup", "1", ""});
   ColorWindow w;
   ASSERT_TRUE(ReadWindow(d, 0, 1000, Fingerprint::kHash, w).ok());
   ASSERT_EQ(w.raw.size(), ids.size()) << "two ids decoded to one key";

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <regex>
@@ -102,6 +103,21 @@ void BigQueryStub::RejectRowsOnce(std::set<std::string> ids) {
 void BigQueryStub::set_page_size(size_t n) {
   std::lock_guard<std::mutex> l(mu_);
   page_size_ = n;
+}
+void BigQueryStub::AddTable(const std::string& dataset, const std::string& table, json fields) {
+  std::lock_guard<std::mutex> l(mu_);
+  datasets_.insert(dataset);
+  tables_.insert(table);
+  schemas_[table] = std::move(fields);
+}
+json BigQueryStub::schema(const std::string& table) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = schemas_.find(table);
+  return it == schemas_.end() ? json::array() : it->second;
+}
+size_t BigQueryStub::patch_calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return patch_calls_;
 }
 void BigQueryStub::RevokeTokens() {
   std::lock_guard<std::mutex> l(mu_);
@@ -240,7 +256,7 @@ std::vector<json> BigQueryStub::Answer(const std::string& sql) {
   auto [from, to] = Bounds(sql);
   auto in_window = [&](const json& row) { return ms(row) >= from && ms(row) < to; };
   if (sql.rfind("SELECT tandem_id, SAFE.JSON_EXTRACT_SCALAR(data, '$.event'), "
-                "FARM_FINGERPRINT(data) FROM `",
+                "FARM_FINGERPRINT(data), mirror FROM `",
                 0) == 0) {
     for (const auto& [id, row] : rows_["raw"]) {
       if (!in_window(row)) continue;
@@ -248,9 +264,13 @@ std::vector<json> BigQueryStub::Answer(const std::string& sql) {
       std::string event = body.is_object() && body.contains("event") && body["event"].is_string()
                               ? body["event"].get<std::string>()
                               : "";
+      std::string mirror = row.contains("mirror") && row["mirror"].is_string()
+                               ? row["mirror"].get<std::string>()
+                               : "";
       out.push_back(Row(
           {row.value("tandem_id", ""), event,
-           std::to_string(static_cast<int64_t>(std::hash<std::string>{}(row.value("data", ""))))}));
+           std::to_string(static_cast<int64_t>(std::hash<std::string>{}(row.value("data", "")))),
+           mirror}));
     }
     return out;
   }
@@ -323,7 +343,14 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
       violations_.push_back("raw_normalized is not a standard-SQL view");
     }
     if (!tables_.insert(id).second) return Error(409, "Already Exists: Table " + id);
+    if (body.contains("schema") && body["schema"].contains("fields"))
+      schemas_[id] = body["schema"]["fields"];
     return Json(200, {{"kind", "bigquery#table"}, {"id", id}});
+  }
+  static const std::regex table_path("/datasets/([A-Za-z0-9_]+)/tables/([A-Za-z0-9_]+)");
+  if (std::smatch m; (req.method() == http::Verb::get || req.method() == http::Verb::patch) &&
+                     std::regex_match(path, m, table_path)) {
+    return Table(req, m[2]);
   }
   const std::string suffix = "/insertAll";
   if (req.method() == http::Verb::post && path.size() > suffix.size() &&
@@ -343,11 +370,27 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
       violations_.push_back("insertAll: request over 10 MB");
     max_rows_ = std::max(max_rows_, rows.size());
     json errors = json::array();
+    const json& fields = schemas_[table];
     for (size_t i = 0; i < rows.size(); ++i) {
       std::string id = rows[i].value("insertId", "");
       if (id.empty() || !rows[i]["json"].is_object())
         violations_.push_back("insertAll: row without insertId or json");
-      if (reject_once_.erase(id))
+      // ignoreUnknownValues false: "no such field" is the row's own error.
+      std::string unknown;
+      if (rows[i]["json"].is_object() && fields.is_array() && !fields.empty()) {
+        for (const auto& [key, value] : rows[i]["json"].items()) {
+          bool known = std::any_of(fields.begin(), fields.end(),
+                                   [&](const json& f) { return f.value("name", "") == key; });
+          if (!known) unknown = key;
+        }
+      }
+      if (!unknown.empty())
+        errors.push_back({{"index", i},
+                          {"errors",
+                           {{{"reason", "invalid"},
+                             {"location", unknown},
+                             {"message", "no such field: " + unknown + "."}}}}});
+      else if (reject_once_.erase(id))
         errors.push_back(
             {{"index", i}, {"errors", {{{"reason", "backendError"}, {"message", "try again"}}}}});
       else if (reject_always_.count(id))
@@ -374,6 +417,20 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
   if (req.method() == http::Verb::post && path == "/queries") {
     if (!body.contains("query") || body.value("useLegacySql", true))
       violations_.push_back("jobs.query shape");
+    // As BigQuery answers a query naming a column the table lacks.
+    if (std::string column = UnknownColumn(body.value("query", "")); !column.empty()) {
+      std::string msg = "Unrecognized name: " + column + " at [1:1]";
+      return Json(400, {{"error",
+                         {{"code", 400},
+                          {"message", msg},
+                          {"errors",
+                           {{{"message", msg},
+                             {"domain", "global"},
+                             {"reason", "invalidQuery"},
+                             {"location", "q"},
+                             {"locationType", "parameter"}}}},
+                          {"status", "INVALID_ARGUMENT"}}}});
+    }
     std::string job = "job-" + std::to_string(++jobs_);
     job_sql_[job] = body.value("query", "");
     if (job_sql_[job].find("``") != std::string::npos ||
@@ -405,6 +462,72 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
   }
   violations_.push_back("unexpected request " + std::string(req.method_string()) + " " + path);
   return Error(404, "not found");
+}
+
+}  // namespace tandem::testing
+
+namespace tandem::testing {
+
+// Called with mu_ held: a column of added_columns' kind the query reads from a
+// table whose schema lacks it.
+std::string BigQueryStub::UnknownColumn(const std::string& sql) const {
+  for (const auto& [table, column] :
+       {std::pair{"raw", "mirror"}, std::pair{"deliveries", "payload"},
+        std::pair{"deliveries", "payload_hash"}}) {
+    if (sql.find("." + std::string(table) + "`") == std::string::npos) continue;
+    if (!std::regex_search(sql, std::regex(std::string("\\b") + column + "\\b"))) continue;
+    auto it = schemas_.find(table);
+    if (it == schemas_.end()) continue;
+    bool has = std::any_of(it->second.begin(), it->second.end(),
+                           [&](const json& f) { return f.value("name", "") == column; });
+    if (!has) return column;
+  }
+  return "";
+}
+
+// Called with mu_ held. tables.get, and tables.patch with the whole new schema:
+// "If you add new columns to an existing table schema, the columns must be
+// NULLABLE or REPEATED. You cannot add a REQUIRED column to an existing table
+// schema" (cloud.google.com/bigquery/docs/managing-table-schemas); a field
+// left out or retyped is not a change BigQuery makes either.
+http::Response BigQueryStub::Table(const http::Request& req, const std::string& table) {
+  const std::string id = "test-project:" + table;
+  if (!tables_.count(table)) return Error(404, "Not found: Table " + id);
+  json& fields = schemas_[table];
+  if (req.method() == http::Verb::patch) {
+    ++patch_calls_;
+    json body = json::parse(req.body(), nullptr, false);
+    if (!body.is_object() || !body.contains("schema") || !body["schema"].contains("fields") ||
+        !body["schema"]["fields"].is_array()) {
+      violations_.push_back("tables.patch without schema.fields");
+      return Error(400, "Invalid schema");
+    }
+    const json& next = body["schema"]["fields"];
+    auto find = [](const json& list, const std::string& name) -> const json* {
+      for (const auto& f : list)
+        if (f.value("name", "") == name) return &f;
+      return nullptr;
+    };
+    for (const auto& f : fields) {
+      const json* n = find(next, f.value("name", ""));
+      if (!n)
+        return Error(400, "Provided Schema does not match Table " + id + ". Field " +
+                              f.value("name", "") + " is missing in new schema");
+      if (n->value("type", "") != f.value("type", ""))
+        return Error(400, "Provided Schema does not match Table " + id + ". Field " +
+                              f.value("name", "") + " has changed type");
+    }
+    for (const auto& n : next) {
+      if (!find(fields, n.value("name", "")) && n.value("mode", "NULLABLE") == "REQUIRED")
+        return Error(400, "Provided Schema does not match Table " + id +
+                              ". Cannot add required columns to an existing schema.");
+    }
+    fields = next;
+  }
+  return Json(200, {{"kind", "bigquery#table"},
+                    {"id", id},
+                    {"tableReference", {{"projectId", "test-project"}, {"tableId", table}}},
+                    {"schema", {{"fields", fields}}}});
 }
 
 }  // namespace tandem::testing

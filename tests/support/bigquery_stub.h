@@ -1,7 +1,11 @@
 // A local stand-in for Google's OAuth token endpoint and BigQuery's REST API,
 // over HTTPS: it verifies the JWT's RS256 signature against the service
 // account's public key and the shapes of datasets.insert, tables.insert,
-// tabledata.insertAll and jobs.query / getQueryResults, and can inject faults.
+// tabledata.insertAll, tables.get / tables.patch and jobs.query /
+// getQueryResults, and can inject faults. It keeps each table's schema:
+// insertAll refuses a row with a field the schema lacks, a query naming a
+// column a table lacks fails, and tables.patch may only add NULLABLE columns,
+// as BigQuery does.
 #pragma once
 
 #include <map>
@@ -29,6 +33,11 @@ class BigQueryStub {
   // datasets.insert answers 503 this many times (a bootstrap that fails at start).
   void FailNextBootstraps(int count);
   void set_page_size(size_t n);
+  // A table as an older release made it (dataset created if need be), with
+  // these schema fields: bootstrap must then patch in what it lacks.
+  void AddTable(const std::string& dataset, const std::string& table, nlohmann::json fields);
+  nlohmann::json schema(const std::string& table) const;  // its fields
+  size_t patch_calls() const;
   void RevokeTokens();  // every issued token answers 401 from now on
 
   size_t token_requests() const;
@@ -45,6 +54,8 @@ class BigQueryStub {
   http::Response Api(const http::Request& req, const std::string& path);
   bool VerifyJwt(const std::string& jwt, std::string& why);
   std::vector<nlohmann::json> Answer(const std::string& sql);
+  http::Response Table(const http::Request& req, const std::string& table);
+  std::string UnknownColumn(const std::string& sql) const;
 
   std::string public_pem_;
   int token_ttl_s_;
@@ -56,6 +67,8 @@ class BigQueryStub {
   std::set<std::string> reject_once_, reject_always_;
   int fail_bootstraps_ = 0;
   std::set<std::string> datasets_, tables_;
+  std::map<std::string, nlohmann::json> schemas_;  // table -> schema fields
+  size_t patch_calls_ = 0;
   std::map<std::string, std::string> job_sql_;
   std::map<std::string, std::map<std::string, nlohmann::json>> rows_;
   std::vector<std::string> violations_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -54,10 +55,19 @@ const std::vector<std::string>& GeneratedEventNames() {
   return names;
 }
 
+bool DeviceSampled(const std::string& device_id, double fraction) {
+  if (fraction >= 1) return true;
+  if (fraction <= 0) return false;
+  // fraction x 2^64 compared as a long double: exact for these fractions.
+  return static_cast<long double>(Sha256Prefix64(device_id)) <
+         std::ldexp(static_cast<long double>(fraction), 64);
+}
+
 GeneratedTraffic Generate(const TrafficSpec& spec) {
   GeneratedTraffic out;
   std::mt19937_64 rng(spec.seed);
-  std::discrete_distribution<int> pick({60, 20, 10, 10});
+  std::discrete_distribution<int> pick(spec.event_weights.begin(), spec.event_weights.end());
+  std::map<int, bool> sampled;  // device -> picked by the rule
   std::uniform_real_distribution<double> unit(0, 1);
   std::exponential_distribution<double> late(spec.late_mean_ms > 0 ? 1.0 / spec.late_mean_ms : 1.0);
   auto arrival = [&](int64_t at) {
@@ -73,14 +83,30 @@ GeneratedTraffic Generate(const TrafficSpec& spec) {
     int64_t received = spec.start_ms + window * spec.window_ms + offset;
     const std::string& event = GeneratedEventNames()[pick(rng)];
     std::string id = Id(received, spec.seed * 1000000007ull + n);
-    std::string device = "d-" + std::to_string(n % 997);
+    const int device_n = static_cast<int>(n % static_cast<uint64_t>(spec.devices));
+    std::string device = "d-" + std::to_string(device_n);
     json body = {{"event", event}, {"deviceId", device}, {"properties", {{"n", n}}}};
-    RawRow raw{id, received, body.dump()};
-    bool dropped = event == spec.drop_event && unit(rng) < spec.drop_fraction;
+    auto it = sampled.find(device_n);
+    if (it == sampled.end())
+      it = sampled.emplace(device_n, DeviceSampled(device, spec.mirror_fraction)).first;
+    const char* mirror = "sent";
+    if (!it->second) {
+      mirror = "sampled_out";
+      ++out.sampled_out;
+    } else if (spec.shed_fraction > 0 && unit(rng) < spec.shed_fraction) {
+      mirror = "shed";
+      ++out.shed;
+    } else {
+      ++out.sent;
+    }
+    const bool sent = std::string_view(mirror) == "sent";
+    RawRow raw{id, received, body.dump(), mirror};
+    bool dropped = sent && ((event == spec.drop_event && unit(rng) < spec.drop_fraction) ||
+                            (spec.drop_every > 0 && out.sent % spec.drop_every == 0));
     out.live.raw.emplace_back(arrival(received), raw);
     if (dropped) {
       ++out.dropped;
-    } else {
+    } else if (sent) {
       out.candidate.raw.emplace_back(arrival(received), raw);
     }
     for (const auto& vendor : spec.vendors) {
@@ -88,7 +114,7 @@ GeneratedTraffic Generate(const TrafficSpec& spec) {
       std::string lp = live_payload.dump();
       DeliveryRow row{id, vendor, "delivered", 200, 1, received + 50, Sha256Hex(lp), lp};
       out.live.deliveries.emplace_back(arrival(received + 50), row);
-      if (dropped) continue;
+      if (dropped || !sent) continue;
       json cand_payload = live_payload;
       if (vendor == spec.strip_vendor && event == spec.strip_event)
         Strip(cand_payload, spec.strip_field);

@@ -22,6 +22,14 @@ struct TrafficSpec {
   int events_per_window = 2000;
   uint64_t seed = 1;
   std::vector<std::string> vendors = {"amp", "hooks"};
+  // Shares of GeneratedEventNames(), in that order.
+  std::vector<double> event_weights = {60, 20, 10, 10};
+  int devices = 997;
+  // The splitter's sampling: a device's events go to the candidate when the
+  // SHA-256 rule picks it (SPEC section 4); the others are `sampled_out` in
+  // live's raw.mirror. Of those picked, shed_fraction are `shed` instead.
+  double mirror_fraction = 1.0;
+  double shed_fraction = 0;
   // Rows reach each dataset this late after received_at: exponential with this
   // mean, capped (inside settle_seconds).
   int64_t late_mean_ms = 0, late_max_ms = 0;
@@ -29,6 +37,7 @@ struct TrafficSpec {
   // Faults, all in the candidate.
   std::string drop_event;  // this event loses drop_fraction of its events
   double drop_fraction = 0;
+  int drop_every = 0;  // > 0: every drop_every-th event sent (any name) is lost too
   std::string strip_vendor, strip_event, strip_field;  // its payloads lose this field
   int alter_payloads = 0;  // this many payloads (first vendor) get another value
 };
@@ -40,8 +49,14 @@ struct GeneratedColor {
 
 struct GeneratedTraffic {
   GeneratedColor live, candidate;
-  uint64_t dropped = 0;  // events of drop_event missing in the candidate
+  uint64_t dropped = 0;                          // events sent to the candidate and missing in it
+  uint64_t sent = 0, sampled_out = 0, shed = 0;  // live's events by raw.mirror
 };
+
+// The splitter's rule, written again from SPEC section 4 (not the splitter's
+// code): a device is sampled when the first 8 bytes of SHA-256 of its id, as a
+// big-endian integer, are below fraction x 2^64.
+bool DeviceSampled(const std::string& device_id, double fraction);
 
 GeneratedTraffic Generate(const TrafficSpec& spec);
 

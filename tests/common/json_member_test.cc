@@ -1,4 +1,4 @@
-#include "datasets/json_member.h"
+#include "common/json_member.h"
 
 #include <gtest/gtest.h>
 
