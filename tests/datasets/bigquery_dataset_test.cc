@@ -201,5 +201,57 @@ colors:
   }
 }
 
+// A dataset the first release made: no payload columns, no mirror. Until
+// bootstrap adds them, compare is told what to run and a row with the new
+// column is refused, as BigQuery refuses it; after, both work, and nothing of
+// the old schema changed.
+TEST_F(BigQueryDatasetTest, BootstrapAddsTheColumnsAnOlderReleaseLacks) {
+  BigQueryStub stub(pki);
+  auto field = [](const char* name, const char* type, const char* mode) {
+    return nlohmann::json{{"name", name}, {"type", type}, {"mode", mode}};
+  };
+  const nlohmann::json old_raw = {field("tandem_id", "STRING", "REQUIRED"),
+                                  field("received_at", "TIMESTAMP", "REQUIRED"),
+                                  field("data", "STRING", "REQUIRED")};
+  stub.AddTable("tandem_blue", "raw", old_raw);
+  stub.AddTable(
+      "tandem_blue", "deliveries",
+      {field("tandem_id", "STRING", "REQUIRED"), field("vendor", "STRING", "REQUIRED"),
+       field("outcome", "STRING", "REQUIRED"), field("status_code", "INTEGER", "NULLABLE"),
+       field("attempts", "INTEGER", "REQUIRED"), field("at", "TIMESTAMP", "REQUIRED")});
+  stub.AddTable("tandem_blue", "rejected",
+                {field("tandem_id", "STRING", "REQUIRED"), field("reason", "STRING", "REQUIRED"),
+                 field("at", "TIMESTAMP", "REQUIRED")});
+  BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
+
+  Status before = ds.CheckSchema();
+  ASSERT_FALSE(before.ok());
+  for (const char* want : {"raw.mirror", "deliveries.payload_hash", "deliveries.payload",
+                           "tandem bigquery bootstrap", "--color blue"})
+    EXPECT_NE(before.message().find(want), std::string::npos) << before.message();
+  RawRow row{"id-1", 1700000000000, R"({"event":"pageview"})", "sent"};
+  WriteResult refused = ds.InsertRaw({row});
+  ASSERT_TRUE(IsOk(refused.status));
+  EXPECT_EQ(refused.refused.size(), 1u) << "BigQuery refuses a field the table lacks";
+
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
+  EXPECT_EQ(stub.patch_calls(), 2u);
+  ASSERT_TRUE(IsOk(ds.CheckSchema()));
+  nlohmann::json raw = stub.schema("raw");
+  ASSERT_EQ(raw.size(), 4u);
+  for (size_t i = 0; i < old_raw.size(); ++i) EXPECT_EQ(raw[i], old_raw[i]) << "unchanged";
+  EXPECT_EQ(raw[3], field("mirror", "STRING", "NULLABLE"));
+  WriteResult w = ds.InsertRaw({row});
+  ASSERT_TRUE(IsOk(w.status));
+  EXPECT_TRUE(w.refused.empty());
+  EXPECT_EQ(stub.rows("raw")["id-1"]["mirror"], "sent");
+  DeliveryRow d{"id-1", "ga4", "delivered", 204, 1, 1700000000100, "ab", "{}"};
+  ASSERT_TRUE(IsOk(ds.InsertDeliveries({d})));
+  EXPECT_EQ(stub.rows("deliveries").size(), 1u);
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
+  EXPECT_EQ(stub.patch_calls(), 2u) << "an upgraded dataset is not patched again";
+  EXPECT_TRUE(stub.violations().empty()) << stub.violations().front();
+}
+
 }  // namespace
 }  // namespace tandem

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "compare/window_reader.h"
 #include "tests/support/process.h"
+#include "tests/support/sqlite_rows.h"
 
 namespace tandem {
 namespace {
@@ -106,6 +108,59 @@ TEST_F(SqliteOutcomes, AFailedGroupStoresNothingOfIt) {
   ASSERT_TRUE(db.InsertOutcomes(Deliveries(), Rejected()).status.ok());
   EXPECT_EQ(Count(db, "deliveries"), "2");
   EXPECT_EQ(Count(db, "rejected"), "1");
+}
+
+// The tables as the first release made them (no payload columns, no mirror),
+// and as the release before sampling did (payloads, no mirror).
+constexpr const char* kFirstRelease = R"SQL(
+CREATE TABLE raw (tandem_id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX raw_received_at ON raw (received_at);
+CREATE TABLE deliveries (tandem_id TEXT NOT NULL, vendor TEXT NOT NULL, outcome TEXT NOT NULL,
+  status_code INTEGER, attempts INTEGER NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (tandem_id, vendor));
+CREATE TABLE rejected (tandem_id TEXT PRIMARY KEY, reason TEXT NOT NULL, at INTEGER NOT NULL);
+INSERT INTO raw VALUES ('0190a1b2-c3d4-7000-8000-000000000001', 1000, '{"event":"old"}');
+INSERT INTO deliveries VALUES ('0190a1b2-c3d4-7000-8000-000000000001', 'ga4', 'delivered', 204, 1, 1100);
+)SQL";
+constexpr const char* kReleaseBeforeSampling = R"SQL(
+CREATE TABLE raw (tandem_id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE deliveries (tandem_id TEXT NOT NULL, vendor TEXT NOT NULL, outcome TEXT NOT NULL,
+  status_code INTEGER, attempts INTEGER NOT NULL, at INTEGER NOT NULL, payload_hash TEXT,
+  payload TEXT, PRIMARY KEY (tandem_id, vendor));
+CREATE TABLE rejected (tandem_id TEXT PRIMARY KEY, reason TEXT NOT NULL, at INTEGER NOT NULL);
+INSERT INTO raw VALUES ('0190a1b2-c3d4-7000-8000-000000000001', 1000, '{"event":"old"}');
+INSERT INTO deliveries VALUES ('0190a1b2-c3d4-7000-8000-000000000001', 'ga4', 'delivered', 204, 1, 1100, 'ab', '{}');
+)SQL";
+
+// Upgrading needs no new dataset: opening an older release's file adds the
+// columns this one reads and writes; its rows stay, their new columns NULL.
+TEST(SqliteUpgrade, ADatasetAnOlderReleaseMadeGainsTheNewColumnsOnOpen) {
+  for (const char* schema : {kFirstRelease, kReleaseBeforeSampling}) {
+    testing::TempDir dir;
+    const std::string path = dir.path() + "/old.db";
+    ASSERT_EQ(testing::ExecSql(path, schema), "");
+    SqliteDataset db(path);
+    ASSERT_TRUE(db.CheckSchema().ok());
+    ASSERT_TRUE(db.Bootstrap().ok());
+    RawRow row{"0190a1b2-c3d4-7000-8000-000000000002", 2000, R"({"event":"new"})", "sampled_out"};
+    ASSERT_TRUE(db.InsertRaw({row}).status.ok());
+    DeliveryRow delivery{row.tandem_id, "ga4", "delivered", 204, 1, 2100, "cd", R"({"p":1})"};
+    ASSERT_TRUE(db.InsertDeliveries({delivery}).status.ok());
+    auto raw = testing::QueryRows(path, "SELECT tandem_id, mirror FROM raw ORDER BY tandem_id");
+    ASSERT_EQ(raw.size(), 2u);
+    EXPECT_EQ(raw[0].at("mirror"), "") << "an old row's new column is NULL";
+    EXPECT_EQ(raw[1].at("mirror"), "sampled_out");
+    auto d = testing::QueryRows(path, "SELECT payload FROM deliveries ORDER BY tandem_id");
+    ASSERT_EQ(d.size(), 2u);
+    EXPECT_EQ(d[1].at("payload"), R"({"p":1})");
+    // Compare reads the old row as sent, the new one as sampled out.
+    compare::ColorWindow w;
+    ASSERT_TRUE(ReadWindow(db, 0, 3000, compare::Fingerprint::kHash, w).ok());
+    ASSERT_EQ(w.raw.size(), 2u);
+    EXPECT_EQ(w.raw[0].mirror, compare::Mirror::kSent);
+    EXPECT_EQ(w.raw[1].mirror, compare::Mirror::kSampledOut);
+    EXPECT_EQ(w.deliveries.size(), 2u);
+  }
 }
 
 }  // namespace

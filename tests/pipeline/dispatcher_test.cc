@@ -9,6 +9,7 @@
 #include "tests/support/bigquery_stub.h"
 #include "tests/support/dispatcher_harness.h"
 #include "tests/support/metrics_scrape.h"
+#include "tests/support/sqlite_rows.h"
 
 namespace tandem::testing {
 namespace {
@@ -31,6 +32,28 @@ TEST(Dispatcher, AcknowledgedEventsSurviveKill9ByteForByte) {
     ASSERT_TRUE(rows.count(TestId(i))) << TestId(i);
     EXPECT_EQ(rows[TestId(i)], EventBody(i)) << "byte for byte";
   }
+}
+
+// raw.mirror keeps what the splitter said became of the candidate's copy, so
+// compare judges the candidate on what it was sent; trace never sees it.
+TEST(Dispatcher, KeepsTheMirrorMarkInRawAndNotInWhatGoesToTrace) {
+  DispatcherHarness h;
+  h.Start();
+  const std::vector<std::string> marks = {"sent", "sampled_out", "shed", "bogus", ""};
+  for (size_t i = 0; i < marks.size(); ++i)
+    ASSERT_EQ(h.Post(TestId(static_cast<int>(i)), 1700000000000 + i, EventBody(i), marks[i]), 202u);
+  ASSERT_EQ(h.WaitForMetric("tandem_dispatcher_loaded_rows_total", 5), 5);
+  auto rows = QueryRows(h.db_path(), "SELECT tandem_id, mirror FROM raw");
+  std::map<std::string, std::string> mirror;
+  for (const auto& r : rows) mirror[r.at("tandem_id")] = r.at("mirror");
+  ASSERT_EQ(mirror.size(), 5u);
+  EXPECT_EQ(mirror[TestId(0)], "sent");
+  EXPECT_EQ(mirror[TestId(1)], "sampled_out");
+  EXPECT_EQ(mirror[TestId(2)], "shed");
+  EXPECT_EQ(mirror[TestId(3)], "") << "a value the splitter never sends is not kept";
+  EXPECT_EQ(mirror[TestId(4)], "");
+  ASSERT_EQ(h.trace->WaitFor(5), 5u);
+  for (const auto& r : h.trace->received()) EXPECT_EQ(r.header("x-tandem-mirror"), "");
 }
 
 TEST(Dispatcher, ClientsGet202WhileTheDatasetIsDownAndEverythingLandsAfter) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "tests/support/generated_datasets.h"
 #include "tests/support/gzip_encode.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/splitter_harness.h"
@@ -291,6 +292,72 @@ TEST(SplitterMirror, HangingCandidateIsShedBeyondItsBoundAndLiveStillAnswers) {
       h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="shed",role="candidate"})"),
       96);
   EXPECT_EQ(h.Metric(R"(tandem_splitter_inflight{color="blue",role="candidate"})"), 4);
+  // Live's copies say which candidate copies were shed (raw.mirror), so compare
+  // tells "could not keep up" from "lost"; the candidate's say "sent".
+  std::map<std::string, int> marks;
+  for (const auto& r : h.green->received()) ++marks[r.header("x-tandem-mirror")];
+  EXPECT_EQ(marks["shed"], 96);
+  EXPECT_EQ(marks["sent"], 4);
+  for (const auto& r : h.blue->received()) EXPECT_EQ(r.header("x-tandem-mirror"), "sent");
+}
+
+// Sampling is by device (SPEC section 4): two splitters of a fleet with the
+// same fraction send the candidate exactly the same devices' events, every
+// event of each, and exactly the devices the SHA-256 rule picks.
+TEST(SplitterMirror, TwoSplittersWithTheSameFractionSampleTheSameWholeDevices) {
+  SplitterHarness a({.extra_splitter_yaml = "  mirror_fraction: 0.3\n"}),
+      b({.extra_splitter_yaml = "  mirror_fraction: 0.3\n"});
+  a.Start();
+  b.Start();
+  constexpr int kDevices = 200, kPerDevice = 3;
+  std::vector<std::string> bodies;
+  for (int e = 0; e < kPerDevice; ++e) {
+    for (int d = 0; d < kDevices; ++d) {
+      json body = {{"event", "pageview"},
+                   {"deviceId", "device-" + std::to_string(d)},
+                   {"properties", {{"n", e}}}};
+      // Escapes and key order must not change a device's fate: the same id,
+      // spelled with a \u escape, after the other members.
+      if (e == 2 && d % 2 == 0) {
+        std::string id = "device-" + std::to_string(d);
+        id.replace(0, 1, "\\u0064");  // "d"
+        bodies.push_back(R"({"properties":{"n":2},"event":"pageview","deviceId":")" + id + "\"}");
+      } else {
+        bodies.push_back(body.dump());
+      }
+    }
+  }
+  for (SplitterHarness* h : {&a, &b}) {
+    for (const auto& body : bodies) ASSERT_EQ(h->Post(body).res.result_int(), 202u);
+  }
+  std::set<std::string> expected;  // devices the rule picks
+  for (int d = 0; d < kDevices; ++d) {
+    std::string device = "device-" + std::to_string(d);
+    if (DeviceSampled(device, 0.3)) expected.insert(device);
+  }
+  ASSERT_GT(expected.size(), 30u);
+  ASSERT_LT(expected.size(), 90u);
+  std::map<std::string, int> seen[2];  // device -> candidate copies, per splitter
+  for (int i = 0; i < 2; ++i) {
+    SplitterHarness& h = i == 0 ? a : b;
+    const size_t n = expected.size() * kPerDevice;
+    ASSERT_EQ(h.blue->WaitFor(n), n);
+    ASSERT_EQ(h.green->WaitFor(bodies.size()), bodies.size());
+    for (const auto& r : h.blue->received())
+      ++seen[i][json::parse(r.body)["deviceId"].get<std::string>()];
+    for (const auto& r : h.green->received()) {
+      std::string device = json::parse(r.body)["deviceId"].get<std::string>();
+      EXPECT_EQ(r.header("x-tandem-mirror"), expected.count(device) ? "sent" : "sampled_out")
+          << device;
+    }
+  }
+  EXPECT_EQ(seen[0], seen[1]);
+  std::set<std::string> devices;
+  for (const auto& [device, n] : seen[0]) {
+    devices.insert(device);
+    EXPECT_EQ(n, kPerDevice) << device << ": every event of a sampled device";
+  }
+  EXPECT_EQ(devices, expected);
 }
 
 TEST(SplitterMirror, MirrorFractionZeroSendsNoCandidateCopies) {

@@ -86,15 +86,16 @@ std::optional<int> DispatcherHarness::Stop() {
 void DispatcherHarness::StartTrace() { trace = std::make_unique<StubUpstream>(trace_port); }
 
 unsigned DispatcherHarness::Post(const std::string& id, int64_t received_at,
-                                 const std::string& body) {
+                                 const std::string& body, const std::string& mirror) {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"X-Tandem-Id", id},
+      {"X-Tandem-Received-At", std::to_string(received_at)},
+      {"X-Tandem-Role", "live"},
+      {"User-Agent", "test-agent"}};
+  if (!mirror.empty()) headers.emplace_back("X-Tandem-Mirror", mirror);
   auto r =
       http::FetchWith(http::Verb::post, "http://127.0.0.1:" + std::to_string(port) + "/v1/events",
-                      body, "application/json",
-                      {{"X-Tandem-Id", id},
-                       {"X-Tandem-Received-At", std::to_string(received_at)},
-                       {"X-Tandem-Role", "live"},
-                       {"User-Agent", "test-agent"}},
-                      std::chrono::seconds(10));
+                      body, "application/json", headers, std::chrono::seconds(10));
   return r.ec ? 0 : r.res.result_int();
 }
 

@@ -28,7 +28,9 @@ class DispatcherHarness {
   void StartTrace();
 
   // POST /v1/events stamped like the splitter does; returns the status (0 on transport error).
-  unsigned Post(const std::string& id, int64_t received_at, const std::string& body);
+  // `mirror`: the X-Tandem-Mirror the splitter would stamp; empty sends none.
+  unsigned Post(const std::string& id, int64_t received_at, const std::string& body,
+                const std::string& mirror = "");
   double Metric(const std::string& sample);
   // Scrapes until the sample equals `value` or `timeout` passes; returns the last value.
   double WaitForMetric(const std::string& sample, double value,

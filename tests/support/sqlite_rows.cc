@@ -29,4 +29,20 @@ std::vector<Row> QueryRows(const std::string& db_path, const std::string& sql) {
   return out;
 }
 
+std::string ExecSql(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string error;
+  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
+    error = sqlite3_errmsg(db);
+  } else {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      error = err ? err : "error";
+      sqlite3_free(err);
+    }
+  }
+  sqlite3_close(db);
+  return error;
+}
+
 }  // namespace tandem::testing
