@@ -21,8 +21,12 @@ try {
   await page.waitForSelector('#verdict', { timeout: 15000 });
 
   const text = (sel) => page.$eval(sel, (e) => e.innerText.trim()).catch(() => null);
-  const column = (table, col) => page.$$eval(`${table} tr`, (rows, c) =>
-      rows.slice(1).map((r) => (r.cells[c] ? r.cells[c].innerText.trim() : '')), col);
+  // A column by its header's text, so a column added to the page moves nothing.
+  const column = (table, name) => page.$$eval(`${table} tr`, (rows, n) => {
+    if (rows.length === 0) return [];
+    const c = [...rows[0].cells].findIndex((h) => h.innerText.trim() === n);
+    return rows.slice(1).map((r) => (c >= 0 && r.cells[c] ? r.cells[c].innerText.trim() : ''));
+  }, name);
   const drift = await page.$eval('#drift', (svg) => {
     const box = svg.getBoundingClientRect();
     return { bars: svg.querySelectorAll('rect.bar').length, width: box.width, height: box.height,
@@ -43,11 +47,11 @@ try {
     needed: await text('#needed'),
     reasons: await page.$$eval('#reasons li', (l) => l.map((e) => e.innerText.trim())),
     drift,
-    windows: await column('#windows', 7),
-    events: await column('#events', 0),
-    missingInCandidate: (await column('#events', 4)).map(Number),
-    fields: await column('#fields', 2),
-    fieldChanges: await column('#fields', 3),
+    windows: await column('#windows', 'judged'),
+    events: await column('#events', 'event'),
+    missingInCandidate: (await column('#events', 'missing in candidate')).map(Number),
+    fields: await column('#fields', 'field'),
+    fieldChanges: await column('#fields', 'change'),
     foreign,
     consoleErrors,
     scriptTags: await page.$$eval('script', (s) => s.length),

@@ -107,8 +107,8 @@ TEST(EventEvidence, ARareEventsLossIsNotForgottenByALuckyStreak) {
   EXPECT_EQ(r.verdict, Verdict::kNotReady);
   ASSERT_EQ(r.reasons.size(), 1u);
   const std::string& why = r.reasons[0];
-  for (const char* want : {"event 'signup'", "10 of 1,000", "10 judged windows",
-                           "binomial test", "e.g. lost-4"})
+  for (const char* want :
+       {"event 'signup'", "10 of 1,000", "10 judged windows", "binomial test", "e.g. lost-4"})
     EXPECT_NE(why.find(want), std::string::npos) << why;
   ASSERT_EQ(r.evidence.by_event.size(), 2u);
   EXPECT_TRUE(r.evidence.by_event[1].above_limit);

@@ -142,8 +142,8 @@ TEST(Sampling, AThirdOfDevicesIsReadyWithExactlyTheRulesDevicesAndALossIsNamed) 
     std::vector<std::vector<std::string>> ignored;
     for (size_t i = 50; i < sent_ids.size(); i += 100) {
       removed.insert(sent_ids[i]);
-      ASSERT_TRUE(blue.Query("DELETE FROM raw WHERE tandem_id = '" + sent_ids[i] + "'", ignored)
-                      .ok());
+      ASSERT_TRUE(
+          blue.Query("DELETE FROM raw WHERE tandem_id = '" + sent_ids[i] + "'", ignored).ok());
     }
   }
   Process once({TandemBinary(), "compare", "-c", cfg, "--once", "--live", "green"});
@@ -161,7 +161,8 @@ TEST(Sampling, AThirdOfDevicesIsReadyWithExactlyTheRulesDevicesAndALossIsNamed) 
     missing += w.value("missing_in_candidate", 0u);
     for (const auto& id : removed) {
       int64_t at = received_at[id];
-      removed_in_windows += at >= w.value("start_ms", int64_t{0}) && at < w.value("end_ms", int64_t{0});
+      removed_in_windows +=
+          at >= w.value("start_ms", int64_t{0}) && at < w.value("end_ms", int64_t{0});
     }
     for (const auto& e : w["events"])
       for (const auto& id : e["missing_in_candidate_ids"]) {

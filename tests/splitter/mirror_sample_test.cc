@@ -33,9 +33,9 @@ TEST(MirrorSample, TheStringsValueIsHashedHoweverTheBodySpellsIt) {
   for (const char* body : {
            R"({"deviceId":"device-0"})",
            R"(  {"properties":{"deviceId":"d-7"},"deviceId" : "device-0","event":"x"} )",
-           R"({"deviceId":"\u0064evice-0"})",                // an escape: the full parser decides
-           R"({"\u0064eviceId":"device-0"})",                // an escaped key
-           R"({"deviceId":"d-7","deviceId":"device-0"})",    // repeated: the last, as trace reads it
+           R"({"deviceId":"\u0064evice-0"})",              // an escape: the full parser decides
+           R"({"\u0064eviceId":"device-0"})",              // an escaped key
+           R"({"deviceId":"d-7","deviceId":"device-0"})",  // repeated: the last, as trace reads it
        }) {
     EXPECT_TRUE(s.Includes(body, kId)) << body;
   }
