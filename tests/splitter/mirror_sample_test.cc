@@ -5,12 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include "common/sha256.h"
+
 namespace tandem::splitter {
 namespace {
 
 constexpr const char* kId = "0190a1b2-c3d4-7e5f-8a9b-000000000001";
 
 TEST(MirrorSample, TheKeyIsSha256sFirstEightBytesBigEndian) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Prefix64("abc"), 0xba7816bf8f01cfeaull);
   EXPECT_EQ(SampleKey("device-0"), 0x4637ea12bf9a0fd4ull);  // 0.2743 of 2^64
   EXPECT_EQ(SampleKey("device-2"), 0x588605bf5362e8b7ull);  // 0.3458
   EXPECT_EQ(SampleKey(""), 0xe3b0c44298fc1c14ull);
