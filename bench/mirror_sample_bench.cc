@@ -20,8 +20,8 @@ using Clock = std::chrono::steady_clock;
 std::string Body(int i, bool escaped) {
   std::string device = "device-" + std::to_string(i % 5000);
   if (escaped) device.replace(0, 1, "\\u0064");
-  return R"({"event":"pageview","deviceId":")" + device +
-         R"(","userId":"user-)" + std::to_string(i % 2000) +
+  return R"({"event":"pageview","deviceId":")" + device + R"(","userId":"user-)" +
+         std::to_string(i % 2000) +
          R"(","properties":{"path":"/dashboard","referrer":"https://www.example.com/search?q=tandem&utm_source=news","title":"Dashboard"}})";
 }
 
