@@ -17,4 +17,9 @@ namespace tandem {
 // std::nullopt means "ask a full parser", never "absent".
 std::optional<std::string_view> PlainTopLevelString(std::string_view json, std::string_view key);
 
+// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), as a JSON text must be: a strict parser
+// (nlohmann, trace's) refuses a body that is not, wherever the bad byte is.
+bool IsValidUtf8(std::string_view text);
+
 }  // namespace tandem

@@ -1,5 +1,6 @@
 #include "compare/comparator.h"
 
+#include <algorithm>
 #include <future>
 
 #include "common/log.h"
@@ -11,6 +12,20 @@ namespace tandem::compare {
 namespace {
 
 int64_t Floor(int64_t t, int64_t w) { return t >= 0 ? t / w * w : (t - w + 1) / w * w; }
+
+// When a window with one-sided ids is read again: this many settle_seconds
+// after its previous reading (read as it settles, that is 2 and 10 settle
+// periods after it closed). The latest reading stands; rows later than the last
+// count as missing. Three readings at most bound the cost of a lossy
+// candidate's windows.
+constexpr int64_t kRereadAfter[] = {1, 8};
+
+bool OneSided(const WindowReport& w) {
+  if (w.missing_in_candidate > 0 || w.missing_in_live > 0) return true;
+  for (const auto& v : w.deliveries)
+    if (v.only_live > 0 || v.only_candidate > 0) return true;
+  return false;
+}
 
 }  // namespace
 
@@ -71,6 +86,7 @@ bool Comparator::JudgeWindow(int64_t start, Color live, std::vector<std::string>
   }
   compare::JudgeWindow(config_, diff.report);
   judged_[start] = std::move(diff.report);
+  ++reads_[start].count;
   return true;
 }
 
@@ -88,6 +104,7 @@ Report Comparator::Run(int64_t now_ms, const std::optional<LiveState>& state, Ru
   }
   if (state_ != state) {  // a promotion or rollback: earlier windows judged another candidate
     judged_.clear();
+    reads_.clear();
     first_data_ms_.reset();
     state_ = state;
   }
@@ -128,11 +145,28 @@ Report Comparator::Run(int64_t now_ms, const std::optional<LiveState>& state, Ru
     for (int64_t s = first; s + w <= last_end; s += w) {
       if (judged_.count(s)) continue;
       if (!JudgeWindow(s, state->live, r.errors)) break;  // retried on the next run, in order
+      reads_[s].last_ms = now_ms;
+      if (stats) ++stats->windows_judged;
+    }
+  }
+  // Windows with one-sided ids, read again once rows later than settle_seconds
+  // have had time to land (a loader or streaming buffer behind for a while).
+  if (r.errors.empty()) {
+    for (auto& [s, window] : judged_) {
+      Reads& reads = reads_[s];
+      if (reads.count > static_cast<int>(std::size(kRereadAfter)) || !OneSided(window)) continue;
+      if (now_ms < reads.last_ms + kRereadAfter[reads.count - 1] * std::max<int64_t>(settle, 1000))
+        continue;
+      if (!JudgeWindow(s, state->live, r.errors)) break;
+      reads.last_ms = now_ms;
       if (stats) ++stats->windows_judged;
     }
   }
   if (stats && !r.errors.empty()) ++stats->queries_failed;
-  while (!judged_.empty() && judged_.begin()->first < first) judged_.erase(judged_.begin());
+  while (!judged_.empty() && judged_.begin()->first < first) {
+    reads_.erase(judged_.begin()->first);
+    judged_.erase(judged_.begin());
+  }
 
   if (spanning && *spanning + w <= last_end) {
     WindowReport span;

@@ -1,6 +1,8 @@
 // The incremental engine behind compare: each window is read and reconciled
-// once, when it has settled, and kept (bounded by history_windows) until the
-// live color changes; every Run() then only adds the windows that settled since.
+// when it has settled, and kept (bounded by history_windows) until the live
+// color changes; every Run() then only adds the windows that settled since. A
+// window with ids on one side only is read twice more (kRereadAfter), so rows
+// that came later than settle_seconds do not stay losses for the whole history.
 // Not thread-safe: one judge thread calls Run().
 #pragma once
 
@@ -53,7 +55,12 @@ class Comparator {
   std::unique_ptr<ColorWindow[]> windows_ = std::make_unique<ColorWindow[]>(2);  // live, candidate
   std::optional<LiveState> state_;
   std::map<int64_t, WindowReport> judged_;  // by start, for state_
-  std::optional<int64_t> first_data_ms_;    // where the data starts, for state_
+  struct Reads {
+    int count = 0;
+    int64_t last_ms = 0;  // when it was last read (Run's now_ms)
+  };
+  std::map<int64_t, Reads> reads_;        // by start, for judged_
+  std::optional<int64_t> first_data_ms_;  // where the data starts, for state_
 };
 
 }  // namespace tandem::compare

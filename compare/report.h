@@ -53,6 +53,9 @@ struct WindowReport {
   WindowState state = WindowState::kJudged;
   uint64_t live_count = 0, candidate_count = 0;
   uint64_t sent = 0, sampled_out = 0, shed = 0;  // live's events by raw.mirror
+  // Missing in the candidate, and live's row has no raw.mirror (an older
+  // dispatcher): counted as sent, but maybe sampled out.
+  uint64_t missing_unmarked = 0;
   uint64_t missing_in_candidate = 0, missing_in_live = 0, mismatched = 0;
   bool pass = true;
   bool thin = false;  // fewer than min_events_per_window events sent to the candidate

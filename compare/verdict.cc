@@ -71,10 +71,12 @@ void JudgeWindow(const CompareConfig& config, WindowReport& w) {
   // count nowhere but in their own totals.
   w.thin = w.sent < config.min_events_per_window;
   auto fail = [&](std::string why) { w.reasons.push_back(name + ", " + why); };
-  if (w.shed > 0 && Share(w.shed, w.live_count) > max) {
-    fail("the splitter shed " + Count(w.shed) + " of " + Count(w.live_count) +
-         " candidate copies (" + Percent(Share(w.shed, w.live_count)) + ", limit " + Percent(max) +
-         "): the candidate could not keep up with live traffic");
+  // Of the copies the sample offered the candidate (sent or shed): at a low
+  // mirror_fraction a share of all live events would hide heavy shedding.
+  if (w.shed > 0 && Share(w.shed, w.sent + w.shed) > max) {
+    fail("the splitter shed " + Count(w.shed) + " of " + Count(w.sent + w.shed) +
+         " candidate copies (" + Percent(Share(w.shed, w.sent + w.shed)) + ", limit " +
+         Percent(max) + "): the candidate could not keep up with live traffic");
   }
   for (const auto& e : w.events) {
     const std::string ev = "event " + Quoted(e.event);
@@ -128,6 +130,12 @@ void JudgeWindow(const CompareConfig& config, WindowReport& w) {
       fail(who + ": the candidate failed " + Count(v.candidate_failed) + " of " + Count(ids) +
            " deliveries, live " + Count(v.live_failed));
     }
+  }
+  if (!w.reasons.empty() && w.missing_unmarked > 0) {
+    fail(Count(w.missing_unmarked) +
+         " of the events missing in the candidate have no raw.mirror in live (its dispatcher "
+         "is a release that does not record it): with mirror_fraction below 1 they may have "
+         "been sampled out rather than lost; run live on a release that records raw.mirror");
   }
   w.pass = w.reasons.empty();
 }
@@ -209,6 +217,7 @@ void Decide(const CompareConfig& config, Report& r) {
 
   if (!r.errors.empty()) {
     r.verdict = Verdict::kNotReady;
+    ev.needed.clear();
     for (const auto& e : r.errors) r.reasons.push_back(e);
     return;
   }
@@ -238,7 +247,7 @@ void Decide(const CompareConfig& config, Report& r) {
                         Count(ev.sent_events) + " events sent to it over the last " +
                         Windows(ev.windows) + " (" + Percent(Share(ev.lost, ev.sent_events)) +
                         "), at or above the " + Percent(max) +
-                        " limit: more events cannot bring the 95% bound within it");
+                        " limit: at this rate no number of events brings the 95% bound within it");
   }
   if (!r.reasons.empty()) {
     r.verdict = Verdict::kNotReady;

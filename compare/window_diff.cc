@@ -72,6 +72,7 @@ WindowDiff DiffWindow(const ColorWindow& live, const ColorWindow& candidate) {
       } else {
         ++e.sent;
         ++e.missing_in_candidate;
+        w.missing_unmarked += l->mirror == Mirror::kUnmarked;
         Keep(e.missing_in_candidate_ids, live, l->id);
       }
       ++i;

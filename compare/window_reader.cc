@@ -137,12 +137,12 @@ uint64_t ParseU64(std::string_view s) {
   return neg ? ~v + 1 : v;
 }
 
-// Anything but the two values that say otherwise reads as sent: a NULL is an
+// Anything but the two values that say otherwise counts as sent: a NULL is an
 // older release's row, and judging it is the safe side.
 Mirror MirrorOf(std::string_view v) {
   if (v == "sampled_out") return Mirror::kSampledOut;
   if (v == "shed") return Mirror::kShed;
-  return Mirror::kSent;
+  return v.empty() ? Mirror::kUnmarked : Mirror::kSent;
 }
 
 }  // namespace

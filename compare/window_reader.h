@@ -52,12 +52,13 @@ class Names {
 };
 
 // raw.mirror: what became of the candidate's copy when the live copy left.
-enum class Mirror : uint8_t { kSent, kSampledOut, kShed };
+// kUnmarked (NULL: an older release's dispatcher, a direct call) counts as sent.
+enum class Mirror : uint8_t { kSent, kSampledOut, kShed, kUnmarked };
 
 struct RawFact {
   IdKey id;
   uint32_t event;  // into ColorWindow::events; "" when the body has no string event
-  Mirror mirror;   // NULL (an older release, a direct call) reads as sent
+  Mirror mirror;
   uint64_t fingerprint;
 };
 

@@ -20,6 +20,12 @@ double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
 bool Retryable(unsigned status) { return status == 429 || status >= 500; }
 
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 Url EndpointUrl(const std::string& endpoint) {
   auto u = Url::Parse(endpoint);
   if (!u || !u->tls) {
@@ -179,6 +185,7 @@ Status BigQueryDataset::AddColumns(const std::string& table) {
   json patch = {{"schema", {{"fields", fields}}}};
   Reply r = Call(http::Verb::patch, prefix_ + "/datasets/" + dataset_ + "/tables/" + table, &patch);
   if (!r.status.ok() || r.code != 200) return Failed("tables.patch " + table, r);
+  columns_added_at_ns_ = SteadyNs();
   return {};
 }
 
@@ -204,10 +211,29 @@ namespace {
 // insertErrors reasons that mean the row itself is bad: sending it again gets
 // the same answer. Everything else ("stopped", "backendError", "timeout", ...)
 // is retried.
-bool RowInvalid(const json& e) {
+//
+// One exception: "no such field" for a column bootstrap has just added. A
+// table's new schema takes a while to reach streaming inserts, and the row is
+// fine; refused for good it would go to the dead letters. Within kNewColumnGrace
+// of the bootstrap such rows are sent again (the loader backs off meanwhile).
+constexpr auto kNewColumnGrace = std::chrono::minutes(15);
+
+bool AddedColumnOf(const std::string& table, const json& err) {
+  std::string location = err.value("location", "");
+  for (const AddedColumn& col : kAddedColumns) {
+    if (table == col.table && location == col.name) return true;
+  }
+  return false;
+}
+
+bool RowInvalid(const json& e, const std::string& table, bool new_columns_settling) {
   if (!e.is_object() || !e.contains("errors") || !e.at("errors").is_array()) return false;
   for (const auto& err : e.at("errors")) {
-    if (err.is_object() && err.value("reason", "") == "invalid") return true;
+    if (!err.is_object() || err.value("reason", "") != "invalid") continue;
+    if (new_columns_settling && AddedColumnOf(table, err) &&
+        err.value("message", "").rfind("no such field", 0) == 0)
+      continue;
+    return true;
   }
   return false;
 }
@@ -256,13 +282,16 @@ Status BigQueryDataset::InsertChunk(const std::string& table, std::vector<Pendin
       return {};
     }
     const json& errors = r.body.at("insertErrors");
+    const int64_t added_at = columns_added_at_ns_.load();
+    const bool settling =
+        added_at != 0 && SteadyNs() - added_at < std::chrono::nanoseconds(kNewColumnGrace).count();
     std::vector<bool> named(rows.size(), false), invalid(rows.size(), false);
     for (const auto& e : errors) {
       if (!e.is_object() || !e.contains("index") || !e.at("index").is_number_unsigned()) continue;
       size_t i = e.at("index").get<size_t>();
       if (i >= rows.size()) continue;
       named[i] = true;
-      if (RowInvalid(e) && !invalid[i]) {
+      if (RowInvalid(e, table, settling) && !invalid[i]) {
         invalid[i] = true;
         out.refused.push_back({rows[i].index, "insertAll " + table + ": " + Reason(e)});
       }

@@ -4,6 +4,7 @@
 // retried), jobs.query with jobComplete polling and pageToken paging.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -68,6 +69,9 @@ class BigQueryDataset : public Dataset {
   Color color_;
   TokenSource tokens_;
   std::mutex mu_;  // one REST call at a time per dataset (the client is blocking)
+  // When this process's bootstrap last added columns (steady clock, ns; 0:
+  // never): rows naming them are retried, not refused, while the schema settles.
+  std::atomic<int64_t> columns_added_at_ns_{0};
   http::SyncClient client_;
 };
 

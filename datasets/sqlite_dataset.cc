@@ -201,9 +201,10 @@ Status SqliteDataset::AddMissingColumns() {
     std::string alter =
         std::string("ALTER TABLE ") + col.table + " ADD COLUMN " + col.name + " " + col.sqlite_type;
     int rc = sqlite3_exec(db_, alter.c_str(), nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) continue;
+    Status failed = Fail(rc, "add a column a newer release needs");  // before another statement
     // Another process (the dispatcher and trace open the same file) may have added it first.
-    if (rc != SQLITE_OK && (read() != SQLITE_OK || !has_column))
-      return Fail(rc, "add a column a newer release needs");
+    if (read() != SQLITE_OK || !has_column) return failed;
   }
   return {};
 }

@@ -38,7 +38,18 @@ CandidateMirror::CandidateMirror(boost::asio::io_context& io,
       metrics_(metrics),
       timer_(io) {}
 
-bool CandidateMirror::Admit(uint32_t max_inflight) {
+bool CandidateMirror::Admit(uint32_t max_inflight, size_t body_bytes) {
+  // Decided before the live copy is marked `sent`: a copy marked sent and then
+  // dropped reads as the candidate's loss. With nothing parked a copy goes to
+  // the pool, which would refuse it at once; with copies parked it joins them.
+  const bool full = parked_.empty() ? dispatchers_->saturated()
+                                    : counts_.parked_bytes.load(std::memory_order_relaxed) +
+                                              static_cast<int64_t>(body_bytes) + kParkedOverhead >
+                                          static_cast<int64_t>(settings_.retry_bytes);
+  if (full) {
+    metrics_.Forwarded(color_, Role::kCandidate, Outcome::kShed);
+    return false;
+  }
   if (counts_.inflight.fetch_add(1, std::memory_order_relaxed) >=
       static_cast<int64_t>(max_inflight)) {
     counts_.inflight.fetch_sub(1, std::memory_order_relaxed);
@@ -85,7 +96,10 @@ void CandidateMirror::Attempt(http::Request&& req, bool probe, Clock::time_point
           metrics_.Latency(color_, Role::kCandidate,
                            std::chrono::duration<double>(now - start).count());
         }
-        if (WorthResending(ec, res) || (resend && ec == http::kPoolFull)) {
+        // A copy admitted is never shed: live's row says it was sent. One the
+        // pool refused anyway (it picked a full address while another looked
+        // free) waits with the parked copies.
+        if (WorthResending(ec, res) || ec == http::kPoolFull) {
           if (ec != http::kPoolFull) metrics_.CandidateRetry(color_);
           Park(std::move(sent), resend ? first_failed : now, now);
         } else {

@@ -49,9 +49,12 @@ class CandidateMirror {
                   size_t max_resending, Color color, CandidateCounts& counts,
                   SplitterMetrics& metrics);
 
-  // Whether the copy will be taken (then Send must follow); a copy beyond the
-  // in-flight cap is counted as outcome="shed".
-  bool Admit(uint32_t max_inflight);
+  // Whether the copy will be taken (then Send must follow). A copy beyond the
+  // in-flight cap, or while every connection to the candidate and its waiting
+  // line are taken, or that would join parked copies past retry_bytes, is shed
+  // (counted outcome="shed") here and only here: the live copy is marked with
+  // the decision (X-Tandem-Mirror) before it leaves. `body_bytes`: the copy's body.
+  bool Admit(uint32_t max_inflight, size_t body_bytes);
   // Sends the admitted copy, or parks it while the breaker is open; its outcome
   // is counted when it ends.
   void Send(http::Request&& copy, const MirrorSettings& settings);
@@ -79,7 +82,7 @@ class CandidateMirror {
   CandidateCounts& counts_;
   SplitterMetrics& metrics_;
   CandidateBreaker breaker_;
-  MirrorSettings settings_;
+  MirrorSettings settings_;  // as of the last Send
   std::deque<Parked> parked_;
   size_t resending_ = 0;
   boost::asio::steady_timer timer_;

@@ -43,6 +43,9 @@ class DispatcherSet {
   }
   // Requests waiting for a connection in the least loaded pool.
   size_t least_waiting() const;
+  // Every address's connections and waiting line are full: a request now would
+  // be refused with kPoolFull (pools capped by max_waiting only).
+  bool saturated() const { return max_waiting_ > 0 && least_waiting() >= max_waiting_; }
 
  private:
   struct Member {

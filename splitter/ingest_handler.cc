@@ -163,7 +163,7 @@ void IngestHandler::Handle(http::Request&& req, const http::RequestInfo& info,
   std::string_view fate = wire::kMirrorSent;
   if (!w.settings->sample.Includes(up.body(), up[wire::kTandemId])) {
     fate = wire::kMirrorSampledOut;
-  } else if (!mirror.Admit(w.settings->max_inflight_per_color)) {
+  } else if (!mirror.Admit(w.settings->max_inflight_per_color, up.body().size())) {
     fate = wire::kMirrorShed;
   }
   // The live dispatcher keeps it in raw.mirror: compare judges the candidate

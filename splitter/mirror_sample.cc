@@ -19,6 +19,8 @@ uint64_t SampleKey(std::string_view device_id) { return Sha256Prefix64(device_id
 bool MirrorSample::Includes(std::string_view body, std::string_view tandem_id) const {
   if (all_) return true;
   if (none_) return false;
+  // Not UTF-8 is not JSON: no deviceId, as trace's parser would find none.
+  if (!IsValidUtf8(body)) return SampleKey(tandem_id) < threshold_;
   if (auto device = PlainTopLevelString(body, "deviceId")) return SampleKey(*device) < threshold_;
   // The scan was not sure: the parser trace reads events with decides (escapes
   // decoded, a repeated key resolved as trace resolves it).

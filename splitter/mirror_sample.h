@@ -5,8 +5,9 @@
 // are below mirror_fraction x 2^64. A body with no string `deviceId` (not
 // JSON, not an object, another type) is sampled the same way by its tandem id.
 //
-// At 1.0 and 0 nothing is read. Below 1.0 the body is scanned once without
-// building a tree or allocating (common/json_member.h); only a body the scan
+// At 1.0 and 0 nothing is read. Below 1.0 the body is checked for UTF-8 and
+// scanned once without building a tree or allocating (common/json_member.h),
+// so a body a strict parser refuses is never read as having a device; only a body the scan
 // cannot be sure of (escapes in keys or in the id, a repeated key, no
 // deviceId at all) is parsed in full, with the parser trace uses.
 #pragma once

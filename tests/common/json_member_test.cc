@@ -114,5 +114,18 @@ TEST(PlainTopLevelString, AgreesWithSqliteWheneverItAnswers) {
   EXPECT_GT(answered, checked / 10) << answered << " of " << checked;
 }
 
+TEST(IsValidUtf8, AcceptsWellFormedTextAndRefusesWhatAStrictParserRefuses) {
+  for (const char* ok :
+       {"", "plain ascii text, longer than eight bytes", "caf\xc3\xa9", "\xe2\x82\xac 5",
+        "\xf0\x9d\x84\x9e clef", "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf last code point"}) {
+    EXPECT_TRUE(IsValidUtf8(ok)) << ok;
+  }
+  for (const char* bad : {"\xff", "abc\x80", "\xc0\x80 overlong NUL", "\xe0\x80\xaf overlong",
+                          "\xed\xa0\x80 a surrogate", "\xf4\x90\x80\x80 past U+10FFFF",
+                          "truncated \xe2\x82", "0123456789abcdef\xc3"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace tandem

@@ -253,5 +253,28 @@ TEST_F(BigQueryDatasetTest, BootstrapAddsTheColumnsAnOlderReleaseLacks) {
   EXPECT_TRUE(stub.violations().empty()) << stub.violations().front();
 }
 
+// A column bootstrap has just added takes a while to reach streaming inserts:
+// BigQuery answers "no such field" meanwhile. Those rows are sent again, not
+// refused for good (the dead letters would keep acknowledged events from raw).
+TEST_F(BigQueryDatasetTest, RowsNamingAJustAddedColumnAreRetriedNotRefused) {
+  BigQueryStub stub(pki);
+  auto field = [](const char* name, const char* type, const char* mode) {
+    return nlohmann::json{{"name", name}, {"type", type}, {"mode", mode}};
+  };
+  stub.AddTable(
+      "tandem_blue", "raw",
+      {field("tandem_id", "STRING", "REQUIRED"), field("received_at", "TIMESTAMP", "REQUIRED"),
+       field("data", "STRING", "REQUIRED")});
+  stub.DelaySchemaChanges(2);
+  BigQueryDataset ds(ConfigFor(pki, stub), Color::kBlue, pki.ca_cert);
+  ASSERT_TRUE(IsOk(ds.Bootstrap()));
+  WriteResult w = ds.InsertRaw({{"id-1", 1700000000000, "{}", "sampled_out"}});
+  ASSERT_TRUE(IsOk(w.status));
+  EXPECT_TRUE(w.refused.empty());
+  EXPECT_EQ(stub.rows("raw")["id-1"]["mirror"], "sampled_out");
+  EXPECT_GE(stub.insert_calls(), 3u);
+  EXPECT_TRUE(stub.violations().empty()) << stub.violations().front();
+}
+
 }  // namespace
 }  // namespace tandem

@@ -157,7 +157,7 @@ TEST(SqliteUpgrade, ADatasetAnOlderReleaseMadeGainsTheNewColumnsOnOpen) {
     compare::ColorWindow w;
     ASSERT_TRUE(ReadWindow(db, 0, 3000, compare::Fingerprint::kHash, w).ok());
     ASSERT_EQ(w.raw.size(), 2u);
-    EXPECT_EQ(w.raw[0].mirror, compare::Mirror::kSent);
+    EXPECT_EQ(w.raw[0].mirror, compare::Mirror::kUnmarked) << "NULL: counted as sent";
     EXPECT_EQ(w.raw[1].mirror, compare::Mirror::kSampledOut);
     EXPECT_EQ(w.deliveries.size(), 2u);
   }

@@ -55,6 +55,15 @@ TEST(MirrorSample, ABodyWithNoStringDeviceIdIsSampledByItsTandemId) {
   }
 }
 
+// A body that is not UTF-8 is not JSON (trace's parser refuses it), wherever
+// the bad byte is: sampled by its id, as a full parse would have it.
+TEST(MirrorSample, ABodyThatIsNotUtf8IsSampledByItsTandemId) {
+  const std::string bad = "{\"deviceId\":\"device-0\",\"note\":\"\xff\"}";
+  EXPECT_TRUE(MirrorSample(0.3).Includes(R"({"deviceId":"device-0","note":"x"})", kId));
+  EXPECT_FALSE(MirrorSample(0.3).Includes(bad, kId));
+  EXPECT_TRUE(MirrorSample(0.9).Includes(bad, kId));
+}
+
 TEST(MirrorSample, OneAndZeroDecideWithoutReading) {
   EXPECT_TRUE(MirrorSample(1.0).Includes(R"({"deviceId":"d-7"})", kId));
   EXPECT_TRUE(MirrorSample(1.0).Includes("", ""));

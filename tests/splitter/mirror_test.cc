@@ -190,21 +190,28 @@ TEST(SplitterMirror, ACopyTheCandidateAnswers503IsSentAgainUntilItIsTaken) {
 }
 
 TEST(SplitterMirror, ParkedCopiesStayWithinTheirByteBound) {
-  // 4 KiB holds a few parked copies; the rest are counted as errors at once.
+  // 4 KiB holds a few parked copies; the rest are shed when they come (and
+  // their live copies say so), or counted as errors if a resend finds no room.
   SplitterHarness h({.extra_splitter_yaml = "  candidate_retry_bytes: 4096\n", .blue_down = true});
   h.Start();
   for (int i = 0; i < 30; ++i) ASSERT_EQ(h.Post(Event(i)).res.result_int(), 202u);
-  // A probe in flight is neither parked nor ended: look until the two add up.
-  double parked = 0, errors = 0;
+  // A probe in flight is neither parked nor ended: look until they add up.
+  double parked = 0, errors = 0, shed = 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   do {
     parked = h.Metric(R"(tandem_splitter_candidate_parked{color="blue"})");
     errors = h.Metric(
         R"(tandem_splitter_forwarded_total{color="blue",outcome="error",role="candidate"})");
-  } while (parked + errors != 30 && std::chrono::steady_clock::now() < deadline);
-  EXPECT_EQ(parked + errors, 30);
+    shed = h.Metric(
+        R"(tandem_splitter_forwarded_total{color="blue",outcome="shed",role="candidate"})");
+  } while (parked + errors + shed != 30 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(parked + errors + shed, 30);
   EXPECT_GT(parked, 0);
   EXPECT_LE(parked, 4096 / 512);
+  EXPECT_GT(shed, 0);
+  int marked_shed = 0;
+  for (const auto& r : h.green->received()) marked_shed += r.header("x-tandem-mirror") == "shed";
+  EXPECT_EQ(marked_shed, shed);
 }
 
 TEST(SplitterMirror, ACandidateThatWasDownThenSlowGetsCopiesOnceItAnswersInTime) {
@@ -299,6 +306,28 @@ TEST(SplitterMirror, HangingCandidateIsShedBeyondItsBoundAndLiveStillAnswers) {
   EXPECT_EQ(marks["shed"], 96);
   EXPECT_EQ(marks["sent"], 4);
   for (const auto& r : h.blue->received()) EXPECT_EQ(r.header("x-tandem-mirror"), "sent");
+}
+
+// At its connection cap (connections and their waiting line taken), a slow
+// candidate's copies are shed at admission, so live's copies say `shed`, not
+// `sent`: compare must not count them as the candidate's losses.
+TEST(SplitterMirror, CopiesShedAtTheConnectionCapAreMarkedShedOnTheLiveCopy) {
+  SplitterHarness h(
+      {.extra_splitter_yaml = "  candidate_max_connections: 2\n  upstream_timeout_ms: 60000\n"});
+  h.blue->set_status(0);  // accepts and never answers
+  h.Start();
+  auto statuses = Burst(h, 100);
+  for (unsigned s : statuses) EXPECT_EQ(s, 202u);
+  ASSERT_EQ(h.green->WaitFor(100), 100u);
+  std::map<std::string, int> marks;
+  for (const auto& r : h.green->received()) ++marks[r.header("x-tandem-mirror")];
+  EXPECT_GT(marks["shed"], 50);
+  EXPECT_EQ(marks["sent"] + marks["shed"], 100);
+  EXPECT_EQ(
+      h.Metric(R"(tandem_splitter_forwarded_total{color="blue",outcome="shed",role="candidate"})"),
+      marks["shed"]);
+  // Every copy marked sent is at the candidate or waiting for a connection to it.
+  EXPECT_EQ(h.Metric(R"(tandem_splitter_inflight{color="blue",role="candidate"})"), marks["sent"]);
 }
 
 // Sampling is by device (SPEC section 4): two splitters of a fleet with the

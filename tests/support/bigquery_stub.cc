@@ -115,6 +115,10 @@ json BigQueryStub::schema(const std::string& table) const {
   auto it = schemas_.find(table);
   return it == schemas_.end() ? json::array() : it->second;
 }
+void BigQueryStub::DelaySchemaChanges(int insert_calls) {
+  std::lock_guard<std::mutex> l(mu_);
+  schema_delay_ = insert_calls;
+}
 size_t BigQueryStub::patch_calls() const {
   std::lock_guard<std::mutex> l(mu_);
   return patch_calls_;
@@ -370,7 +374,9 @@ http::Response BigQueryStub::Api(const http::Request& req, const std::string& ta
       violations_.push_back("insertAll: request over 10 MB");
     max_rows_ = std::max(max_rows_, rows.size());
     json errors = json::array();
-    const json& fields = schemas_[table];
+    const bool stale = stale_inserts_left_ > 0 && stale_schemas_.count(table);
+    if (stale) --stale_inserts_left_;
+    const json& fields = stale ? stale_schemas_[table] : schemas_[table];
     for (size_t i = 0; i < rows.size(); ++i) {
       std::string id = rows[i].value("insertId", "");
       if (id.empty() || !rows[i]["json"].is_object())
@@ -522,6 +528,8 @@ http::Response BigQueryStub::Table(const http::Request& req, const std::string& 
         return Error(400, "Provided Schema does not match Table " + id +
                               ". Cannot add required columns to an existing schema.");
     }
+    stale_schemas_[table] = fields;
+    stale_inserts_left_ = schema_delay_;
     fields = next;
   }
   return Json(200, {{"kind", "bigquery#table"},

@@ -37,6 +37,9 @@ class BigQueryStub {
   // these schema fields: bootstrap must then patch in what it lacks.
   void AddTable(const std::string& dataset, const std::string& table, nlohmann::json fields);
   nlohmann::json schema(const std::string& table) const;  // its fields
+  // After a tables.patch, the next `insert_calls` insertAll calls still see the
+  // old schema (a new column reaches streaming inserts some time later).
+  void DelaySchemaChanges(int insert_calls);
   size_t patch_calls() const;
   void RevokeTokens();  // every issued token answers 401 from now on
 
@@ -67,7 +70,9 @@ class BigQueryStub {
   std::set<std::string> reject_once_, reject_always_;
   int fail_bootstraps_ = 0;
   std::set<std::string> datasets_, tables_;
-  std::map<std::string, nlohmann::json> schemas_;  // table -> schema fields
+  std::map<std::string, nlohmann::json> schemas_;        // table -> schema fields
+  std::map<std::string, nlohmann::json> stale_schemas_;  // before the last patch
+  int schema_delay_ = 0, stale_inserts_left_ = 0;
   size_t patch_calls_ = 0;
   std::map<std::string, std::string> job_sql_;
   std::map<std::string, std::map<std::string, nlohmann::json>> rows_;
